@@ -1,0 +1,214 @@
+//! The Aliyun error codes qkms returns: one closed enum, each code with its HTTP status
+//! (from the KMS common error list and the POP gateway conventions), and the one mapping
+//! from the domain error.
+
+use crate::service::Error;
+use crate::service::model::KeyState;
+
+macro_rules! codes {
+    ($($(#[$m:meta])* $variant:ident = $wire:literal, $status:literal;)+) => {
+        /// An Aliyun error code.
+        #[derive(Debug, Clone, Copy, PartialEq, Eq)]
+        pub enum ErrorCode {
+            $($(#[$m])* $variant),+
+        }
+
+        impl ErrorCode {
+            /// Every code (for the README table and tests).
+            pub const ALL: &'static [Self] = &[$(Self::$variant),+];
+
+            /// The wire code.
+            #[must_use]
+            pub const fn as_str(self) -> &'static str {
+                match self { $(Self::$variant => $wire),+ }
+            }
+
+            /// The HTTP status.
+            #[must_use]
+            pub const fn status(self) -> u16 {
+                match self { $(Self::$variant => $status),+ }
+            }
+        }
+    };
+}
+
+codes! {
+    /// 400: a required parameter is absent.
+    MissingParameter = "MissingParameter", 400;
+    /// 400: a parameter value is not valid.
+    InvalidParameter = "InvalidParameter", 400;
+    /// 400: the Timestamp parameter (v1) or `x-acs-date` header is missing.
+    IllegalTimestamp = "IllegalTimestamp", 400;
+    /// 400: the timestamp does not parse.
+    InvalidTimeStampFormat = "InvalidTimeStamp.Format", 400;
+    /// 400: the timestamp is more than 15 minutes from the server's clock.
+    InvalidTimeStampExpired = "InvalidTimeStamp.Expired", 400;
+    /// 400: the signature nonce was used within the window.
+    SignatureNonceUsed = "SignatureNonceUsed", 400;
+    /// 400: the signature does not match; the message carries the server string to sign.
+    SignatureDoesNotMatch = "SignatureDoesNotMatch", 400;
+    /// 400: the Authorization header is malformed.
+    IncompleteSignature = "IncompleteSignature", 400;
+    /// 404: unknown AccessKeyId.
+    InvalidAccessKeyIdNotFound = "InvalidAccessKeyId.NotFound", 404;
+    /// 404: unknown Action (or path).
+    InvalidActionNotFound = "InvalidAction.NotFound", 404;
+    /// 400: Version is not 2016-01-20.
+    InvalidVersion = "InvalidVersion", 400;
+    /// 403: a method other than GET or POST.
+    UnsupportedHttpMethod = "UnsupportedHTTPMethod", 403;
+    /// 404: no such key.
+    KeyNotFound = "Forbidden.KeyNotFound", 404;
+    /// 404: no such key version.
+    KeyVersionNotFound = "Forbidden.KeyVersionNotFound", 404;
+    /// 404: no such alias.
+    AliasNotFound = "Forbidden.AliasNotFound", 404;
+    /// 400: the alias exists.
+    AliasAlreadyExists = "AliasAlreadyExists", 400;
+    /// 400: the operation needs an EXTERNAL key.
+    UnsupportedOrigin = "Unsupported.Origin", 400;
+    /// 400: the import token is invalid or for another key.
+    InvalidImportToken = "InvalidImportToken", 400;
+    /// 400: the import token expired.
+    ExpiredImportToken = "ExpiredImportToken", 400;
+    /// 400: the key material does not unwrap, has the wrong size, or differs.
+    InvalidKeyMaterial = "InvalidKeyMaterial", 400;
+    /// 409: the key is Disabled.
+    RejectedDisabled = "Rejected.Disabled", 409;
+    /// 409: the key is PendingDeletion.
+    RejectedPendingDeletion = "Rejected.PendingDeletion", 409;
+    /// 409: the key is PendingImport.
+    RejectedPendingImport = "Rejected.PendingImport", 409;
+    /// 409: the key's state forbids the change.
+    RejectedStateModifiedFailed = "Rejected.StateModifiedFailed", 409;
+    /// 400: `DryRun=true` and the request would have succeeded.
+    DryRunOperationError = "DryRunOperationError", 400;
+    /// 500: something broke inside (details in the log only).
+    InternalFailure = "InternalFailure", 500;
+}
+
+/// An error response: a code and its message.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AliyunError {
+    /// The code.
+    pub code: ErrorCode,
+    /// The message.
+    pub message: String,
+}
+
+impl AliyunError {
+    /// An error with an explicit message.
+    pub fn new(code: ErrorCode, message: impl Into<String>) -> Self {
+        Self {
+            code,
+            message: message.into(),
+        }
+    }
+
+    /// `MissingParameter` for `name`.
+    #[must_use]
+    pub fn missing(name: &str) -> Self {
+        Self::new(
+            ErrorCode::MissingParameter,
+            format!("The parameter \"{name}\" is needed but not provided."),
+        )
+    }
+
+    /// `InvalidParameter` for `name`.
+    #[must_use]
+    pub fn invalid(name: &str) -> Self {
+        Self::new(
+            ErrorCode::InvalidParameter,
+            format!("The specified parameter \"{name}\" is not valid."),
+        )
+    }
+
+    /// `InvalidParameter` for `name` with the reason appended.
+    #[must_use]
+    pub fn invalid_because(name: &str, reason: &str) -> Self {
+        Self::new(
+            ErrorCode::InvalidParameter,
+            format!("The specified parameter \"{name}\" is not valid. {reason}"),
+        )
+    }
+
+    /// `InternalFailure`; the detail is logged, never sent.
+    #[must_use]
+    pub fn internal(detail: &str) -> Self {
+        tracing::error!(detail, "internal failure");
+        Self::new(ErrorCode::InternalFailure, "Internal Failure.")
+    }
+}
+
+impl From<Error> for AliyunError {
+    fn from(e: Error) -> Self {
+        use ErrorCode as C;
+        match e {
+            Error::KeyNotFound => Self::new(C::KeyNotFound, "The specified Key is not found."),
+            Error::AliasNotFound => {
+                Self::new(C::AliasNotFound, "The specified Alias is not found.")
+            }
+            Error::KeyVersionNotFound => Self::new(
+                C::KeyVersionNotFound,
+                "The specified Key version is not found.",
+            ),
+            Error::KeyUnusable(state) => {
+                let code = match state {
+                    KeyState::Disabled => C::RejectedDisabled,
+                    KeyState::PendingDeletion => C::RejectedPendingDeletion,
+                    KeyState::PendingImport | KeyState::Enabled => C::RejectedPendingImport,
+                };
+                Self::new(
+                    code,
+                    format!(
+                        "The request was rejected because the key state is {}.",
+                        state.as_str()
+                    ),
+                )
+            }
+            Error::StateModifiedFailed => {
+                Self::new(C::RejectedStateModifiedFailed, "Keystate modified failed.")
+            }
+            Error::UnsupportedOrigin => Self::new(
+                C::UnsupportedOrigin,
+                "This key origin is not valid for this api.",
+            ),
+            Error::InvalidImportToken => {
+                Self::new(C::InvalidImportToken, "import token is invalid.")
+            }
+            Error::ExpiredImportToken => {
+                Self::new(C::ExpiredImportToken, "import token is expired.")
+            }
+            Error::InvalidKeyMaterial => {
+                Self::new(C::InvalidKeyMaterial, "key material is invalid.")
+            }
+            Error::InvalidCiphertext => Self::invalid_because(
+                "CiphertextBlob",
+                "The ciphertext is malformed, or does not match its key or EncryptionContext.",
+            ),
+            Error::AliasAlreadyExists => {
+                Self::new(C::AliasAlreadyExists, "AliasName Already Exists.")
+            }
+            Error::InvalidParameter { name, reason } => Self::invalid_because(name, &reason),
+            Error::Internal(detail) => Self::internal(&detail),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn statuses_follow_the_spec() {
+        assert_eq!(ErrorCode::KeyNotFound.status(), 404);
+        assert_eq!(ErrorCode::InvalidAccessKeyIdNotFound.status(), 404);
+        assert_eq!(ErrorCode::RejectedPendingImport.status(), 409);
+        assert_eq!(ErrorCode::SignatureDoesNotMatch.status(), 400);
+        assert_eq!(ErrorCode::InternalFailure.status(), 500);
+        // Only InternalFailure is a 5xx: clients must never retry a client error.
+        for c in ErrorCode::ALL {
+            assert_eq!(c.status() >= 500, *c == ErrorCode::InternalFailure, "{c:?}");
+        }
+    }
+}

@@ -1,0 +1,168 @@
+//! The Alibaba Cloud KMS RPC protocol (version 2016-01-20): parse → authenticate → route
+//! → render.
+//!
+//! * `params`: query string and form body, decoded in order.
+//! * `signature`: v1 HMAC-SHA1, ACS3-HMAC-SHA256 and ACS4-HMAC-SHA256 verification.
+//! * `action`: the closed set of actions and their parameter handling.
+//! * `render`: JSON or XML bodies, `RequestId` in the body and the `x-acs-request-id` header.
+//! * `error`: the closed set of error codes with their HTTP statuses.
+
+pub mod action;
+pub mod error;
+pub mod params;
+pub mod render;
+pub mod signature;
+
+use std::time::Instant;
+
+use actix_web::http::Method;
+use actix_web::{HttpRequest, HttpResponse, web};
+use serde_json::{Map, Value};
+
+use self::action::Action;
+use self::error::{AliyunError, ErrorCode};
+use self::params::{Params, parse_urlencoded};
+use self::render::Format;
+use self::signature::{Freshness, RequestParts};
+use crate::server::{AppState, MAX_BODY};
+
+/// The only API version served.
+pub const VERSION: &str = "2016-01-20";
+
+/// What is known about a request so far, for rendering and the log line.
+#[derive(Debug, Default)]
+struct Context {
+    format: Format,
+    action: Option<Action>,
+    access_key_id: Option<String>,
+}
+
+fn header<'a>(req: &'a HttpRequest, name: &str) -> Option<&'a str> {
+    req.headers().get(name).and_then(|v| v.to_str().ok())
+}
+
+/// The `Format` a request asked for, read from the query alone (for errors found before
+/// the body is parsed). Unknown values fall back to JSON here and are refused later.
+#[must_use]
+pub fn requested_format(req: &HttpRequest) -> Format {
+    parse_urlencoded(req.query_string().as_bytes())
+        .ok()
+        .and_then(|pairs| {
+            pairs
+                .into_iter()
+                .find(|(k, _)| k == "Format")
+                .and_then(|(_, v)| Format::parse(&v))
+        })
+        .unwrap_or_default()
+}
+
+/// Handles one Aliyun RPC request.
+pub async fn handle(
+    req: HttpRequest,
+    payload: web::Payload,
+    state: web::Data<AppState>,
+) -> HttpResponse {
+    let started = Instant::now();
+    let request_id = state.kms.new_request_id();
+    let mut ctx = Context {
+        format: requested_format(&req),
+        ..Context::default()
+    };
+    let result = match payload.to_bytes_limited(MAX_BODY).await {
+        Ok(Ok(body)) => process(&req, body, &state, &mut ctx).await,
+        Ok(Err(e)) => Err(AliyunError::invalid_because(
+            "Body",
+            &format!("The request body could not be read: {e}."),
+        )),
+        Err(_) => Err(AliyunError::invalid_because(
+            "Body",
+            &format!("The request body must not exceed {MAX_BODY} bytes."),
+        )),
+    };
+    let response = match &result {
+        Ok(fields) => render::success(ctx.format, &request_id, fields.clone()),
+        Err(e) => render::error(ctx.format, &request_id, &state.host_id, e),
+    };
+    tracing::info!(
+        request_id = %request_id,
+        action = ctx.action.map_or("-", Action::as_str),
+        access_key_id = ctx.access_key_id.as_deref().unwrap_or("-"),
+        status = response.status().as_u16(),
+        code = result.as_ref().err().map_or("", |e| e.code.as_str()),
+        latency_us = u64::try_from(started.elapsed().as_micros()).unwrap_or(u64::MAX),
+        "aliyun request"
+    );
+    response
+}
+
+async fn process(
+    req: &HttpRequest,
+    body: web::Bytes,
+    state: &AppState,
+    ctx: &mut Context,
+) -> Result<Map<String, Value>, AliyunError> {
+    let query = parse_urlencoded(req.query_string().as_bytes())?;
+    let is_form = header(req, "content-type").is_some_and(|ct| {
+        ct.to_ascii_lowercase()
+            .starts_with("application/x-www-form-urlencoded")
+    });
+    let form = if is_form {
+        parse_urlencoded(&body)?
+    } else {
+        Vec::new()
+    };
+    let params = Params::new(query, form);
+    if let Some(f) = params.get("Format") {
+        ctx.format = Format::parse(f).ok_or_else(|| AliyunError::invalid("Format"))?;
+    }
+    if req.path() != "/" {
+        return Err(AliyunError::new(
+            ErrorCode::InvalidActionNotFound,
+            "Specified api is not found, please check your url and method.",
+        ));
+    }
+    if req.method() != Method::GET && req.method() != Method::POST {
+        return Err(AliyunError::new(
+            ErrorCode::UnsupportedHttpMethod,
+            "This http method is not supported.",
+        ));
+    }
+
+    let parts = RequestParts {
+        method: req.method().as_str(),
+        query: &params.query,
+        form: &params.form,
+        headers: req.headers(),
+        body: &body,
+    };
+    let fresh = Freshness {
+        now: Some(chrono::Utc::now().timestamp()),
+        nonces: Some(&state.nonces),
+    };
+    let (caller, _scheme) = signature::verify(&parts, &state.credentials, fresh)?;
+    ctx.access_key_id = Some(caller.access_key_id);
+
+    let action_name = params
+        .get("Action")
+        .or_else(|| header(req, "x-acs-action"))
+        .filter(|a| !a.is_empty())
+        .ok_or_else(|| AliyunError::missing("Action"))?;
+    let action: Action = action_name.parse()?;
+    ctx.action = Some(action);
+    let version = params
+        .get("Version")
+        .or_else(|| header(req, "x-acs-version"))
+        .filter(|v| !v.is_empty())
+        .ok_or_else(|| AliyunError::missing("Version"))?;
+    if version != VERSION {
+        return Err(AliyunError::new(
+            ErrorCode::InvalidVersion,
+            "Specified parameter Version is not valid.",
+        ));
+    }
+
+    let kms = state.kms.clone();
+    web::block(move || action::call(action, &params, &kms))
+        .await
+        .map_err(|e| AliyunError::internal(&format!("blocking task failed: {e}")))?
+}

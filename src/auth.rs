@@ -1,0 +1,131 @@
+//! Credentials and replay protection, shared by every protocol: one key pair works with
+//! every SDK family.
+
+use std::collections::{HashMap, VecDeque};
+use std::hash::{BuildHasher as _, RandomState};
+use std::sync::Mutex;
+
+use crate::crypto::SecretBytes;
+
+/// How far a request's timestamp may be from the server's real clock: ±15 minutes.
+pub const MAX_SKEW_SECS: i64 = 15 * 60;
+
+/// Access key pairs.
+#[derive(Debug, Clone, Default)]
+pub struct Credentials {
+    keys: HashMap<String, SecretBytes>,
+}
+
+impl Credentials {
+    /// Builds the set from `(id, secret)` pairs.
+    #[must_use]
+    pub fn new(pairs: impl IntoIterator<Item = (String, SecretBytes)>) -> Self {
+        Self {
+            keys: pairs.into_iter().collect(),
+        }
+    }
+
+    /// The secret of an access key ID.
+    #[must_use]
+    pub fn secret(&self, access_key_id: &str) -> Option<&SecretBytes> {
+        self.keys.get(access_key_id)
+    }
+}
+
+/// The authenticated caller of a request.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Caller {
+    /// The access key ID that signed the request.
+    pub access_key_id: String,
+}
+
+const SHARDS: usize = 16;
+
+/// Remembers signature nonces for the replay window, so a nonce can be used once.
+///
+/// Memory is bounded: each shard keeps at most `capacity / 16` nonces and forgets the
+/// oldest first. At very high request rates a nonce older than the bound can therefore be
+/// replayed within the window; a local emulator accepts that rather than unbounded memory.
+#[derive(Debug)]
+pub struct NonceCache {
+    shards: Vec<Mutex<Shard>>,
+    hasher: RandomState,
+    per_shard: usize,
+}
+
+#[derive(Debug, Default)]
+struct Shard {
+    seen: HashMap<String, i64>,
+    order: VecDeque<(i64, String)>,
+}
+
+impl NonceCache {
+    /// A cache holding up to `capacity` nonces.
+    #[must_use]
+    pub fn new(capacity: usize) -> Self {
+        Self {
+            shards: (0..SHARDS).map(|_| Mutex::new(Shard::default())).collect(),
+            hasher: RandomState::new(),
+            per_shard: (capacity / SHARDS).max(1),
+        }
+    }
+
+    /// Records `nonce` of `access_key_id` at real time `now`; returns false if it was
+    /// already used within the window.
+    pub fn check_and_insert(&self, access_key_id: &str, nonce: &str, now: i64) -> bool {
+        let entry = format!("{access_key_id}\n{nonce}");
+        let hash = self.hasher.hash_one(&entry);
+        let index = usize::try_from(hash % SHARDS as u64).unwrap_or(0);
+        let Some(shard) = self.shards.get(index) else {
+            return true;
+        };
+        let Ok(mut shard) = shard.lock() else {
+            return true;
+        };
+        // Forget nonces older than twice the window (a timestamp can be 15 min in the
+        // future, so a nonce must be remembered 30 min), and the oldest beyond capacity.
+        while let Some((t, _)) = shard.order.front() {
+            if *t > now - 2 * MAX_SKEW_SECS && shard.order.len() < self.per_shard {
+                break;
+            }
+            if let Some((_, old)) = shard.order.pop_front() {
+                shard.seen.remove(&old);
+            }
+        }
+        if shard.seen.contains_key(&entry) {
+            return false;
+        }
+        shard.seen.insert(entry.clone(), now);
+        shard.order.push_back((now, entry));
+        true
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn nonce_is_single_use_within_the_window() {
+        let cache = NonceCache::new(1024);
+        assert!(cache.check_and_insert("ak", "n1", 1000));
+        assert!(!cache.check_and_insert("ak", "n1", 1001));
+        assert!(cache.check_and_insert("other", "n1", 1001));
+        // After twice the window it is forgotten (its timestamp would be rejected anyway).
+        assert!(cache.check_and_insert("ak", "n1", 1000 + 2 * MAX_SKEW_SECS + 1));
+    }
+
+    #[test]
+    fn memory_is_bounded() {
+        let cache = NonceCache::new(32);
+        for i in 0..10_000 {
+            assert!(cache.check_and_insert("ak", &i.to_string(), 0));
+        }
+        let total: usize = cache
+            .shards
+            .iter()
+            .map(|s| s.lock().unwrap().seen.len())
+            .sum();
+        assert!(total <= 32);
+    }
+}

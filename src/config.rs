@@ -1,0 +1,246 @@
+//! Configuration: command-line flags, `QKMS_*` environment variables and an optional TOML
+//! file (`--config`), in that order of precedence, validated once into [`Config`].
+
+use std::path::{Path, PathBuf};
+
+use clap::{Args, Parser, Subcommand};
+use serde::Deserialize;
+
+use crate::crypto::SecretBytes;
+
+/// Access key used when none is configured.
+pub const DEFAULT_ACCESS_KEY_ID: &str = "testid";
+/// Secret of the default access key.
+pub const DEFAULT_ACCESS_KEY_SECRET: &str = "testsecret";
+
+/// The command line.
+#[derive(Debug, Parser)]
+#[command(
+    name = "qkms",
+    version,
+    about = "A local KMS server speaking the Alibaba Cloud KMS API"
+)]
+pub struct Cli {
+    /// What to do.
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+/// Subcommands.
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Run the server.
+    Serve(ServeArgs),
+}
+
+/// Flags of `qkms serve`; each also reads `QKMS_<FLAG>` from the environment.
+#[derive(Debug, Args, Default)]
+pub struct ServeArgs {
+    /// TOML file with any of the settings below (flags and environment win over it).
+    #[arg(long, env = "QKMS_CONFIG")]
+    pub config: Option<PathBuf>,
+    /// Address to listen on [default: 127.0.0.1:8080]; port 0 picks a free port, and the
+    /// chosen address is printed on the first line of stdout.
+    #[arg(long, env = "QKMS_LISTEN")]
+    pub listen: Option<String>,
+    /// Directory of the embedded store and the root key [default: ./qkms-data].
+    #[arg(long, env = "QKMS_DATA_DIR")]
+    pub data_dir: Option<PathBuf>,
+    /// Region used in ARNs [default: cn-hangzhou].
+    #[arg(long, env = "QKMS_REGION")]
+    pub region: Option<String>,
+    /// Account UID used in ARNs and as Creator [default: 1234567890123456].
+    #[arg(long, env = "QKMS_ACCOUNT_ID")]
+    pub account_id: Option<String>,
+    /// Access key pair `ID:SECRET`; repeat for several (comma-separated in the environment).
+    #[arg(long = "access-key", env = "QKMS_ACCESS_KEY", value_delimiter = ',')]
+    pub access_keys: Vec<String>,
+    /// Keep everything in memory; nothing is written to disk.
+    #[arg(long, env = "QKMS_EPHEMERAL")]
+    pub ephemeral: bool,
+    /// Log filter, e.g. `info` or `qkms=debug` [default: info].
+    #[arg(long, env = "QKMS_LOG")]
+    pub log: Option<String>,
+}
+
+/// The TOML file: the same settings, in kebab-case or snake_case.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "kebab-case")]
+struct FileConfig {
+    listen: Option<String>,
+    #[serde(alias = "data_dir")]
+    data_dir: Option<PathBuf>,
+    region: Option<String>,
+    #[serde(alias = "account_id")]
+    account_id: Option<String>,
+    #[serde(default, alias = "access_keys", alias = "access-key")]
+    access_keys: Vec<String>,
+    ephemeral: Option<bool>,
+    log: Option<String>,
+}
+
+/// Validated configuration.
+#[derive(Debug, Clone)]
+pub struct Config {
+    /// Listen address.
+    pub listen: String,
+    /// Data directory (unused with `ephemeral`).
+    pub data_dir: PathBuf,
+    /// Region.
+    pub region: String,
+    /// Account UID.
+    pub account_id: String,
+    /// Access key pairs.
+    pub credentials: Vec<(String, SecretBytes)>,
+    /// True when no key pair was configured and `testid`/`testsecret` are in use.
+    pub default_credentials: bool,
+    /// In-memory store.
+    pub ephemeral: bool,
+    /// Log filter.
+    pub log: String,
+}
+
+/// Configuration errors.
+#[derive(Debug, thiserror::Error)]
+pub enum ConfigError {
+    /// The TOML file could not be read or parsed.
+    #[error("config file {path}: {reason}")]
+    File {
+        /// The file.
+        path: PathBuf,
+        /// What went wrong.
+        reason: String,
+    },
+    /// A value is malformed.
+    #[error("{0}")]
+    Invalid(String),
+}
+
+fn read_file(path: &Path) -> Result<FileConfig, ConfigError> {
+    let text = std::fs::read_to_string(path).map_err(|e| ConfigError::File {
+        path: path.to_owned(),
+        reason: e.to_string(),
+    })?;
+    toml::from_str(&text).map_err(|e| ConfigError::File {
+        path: path.to_owned(),
+        reason: e.to_string(),
+    })
+}
+
+fn parse_access_key(pair: &str) -> Result<(String, SecretBytes), ConfigError> {
+    match pair.split_once(':') {
+        Some((id, secret)) if !id.is_empty() && !secret.is_empty() => {
+            Ok((id.to_owned(), SecretBytes::from_slice(secret.as_bytes())))
+        }
+        _ => Err(ConfigError::Invalid(
+            "--access-key must be ID:SECRET with both parts non-empty".into(),
+        )),
+    }
+}
+
+impl Config {
+    /// Merges flags/environment over the file over the defaults, and validates.
+    ///
+    /// # Errors
+    /// An unreadable file or a malformed value.
+    pub fn from_args(args: ServeArgs) -> Result<Self, ConfigError> {
+        let file = match &args.config {
+            Some(path) => read_file(path)?,
+            None => FileConfig::default(),
+        };
+        let pairs = if args.access_keys.is_empty() {
+            file.access_keys
+        } else {
+            args.access_keys
+        };
+        let mut credentials = pairs
+            .iter()
+            .map(|p| parse_access_key(p.trim()))
+            .collect::<Result<Vec<_>, _>>()?;
+        let default_credentials = credentials.is_empty();
+        if default_credentials {
+            credentials.push((
+                DEFAULT_ACCESS_KEY_ID.to_owned(),
+                SecretBytes::from_slice(DEFAULT_ACCESS_KEY_SECRET.as_bytes()),
+            ));
+        }
+        let region = args
+            .region
+            .or(file.region)
+            .unwrap_or_else(|| "cn-hangzhou".into());
+        if region.is_empty() || region.contains(':') {
+            return Err(ConfigError::Invalid(
+                "--region must be non-empty and contain no ':'".into(),
+            ));
+        }
+        let account_id = args
+            .account_id
+            .or(file.account_id)
+            .unwrap_or_else(|| "1234567890123456".into());
+        if account_id.is_empty() || account_id.contains(':') {
+            return Err(ConfigError::Invalid(
+                "--account-id must be non-empty and contain no ':'".into(),
+            ));
+        }
+        Ok(Self {
+            listen: args
+                .listen
+                .or(file.listen)
+                .unwrap_or_else(|| "127.0.0.1:8080".into()),
+            data_dir: args
+                .data_dir
+                .or(file.data_dir)
+                .unwrap_or_else(|| PathBuf::from("qkms-data")),
+            region,
+            account_id,
+            credentials,
+            default_credentials,
+            ephemeral: args.ephemeral || file.ephemeral.unwrap_or(false),
+            log: args.log.or(file.log).unwrap_or_else(|| "info".into()),
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn defaults_and_default_credentials() {
+        let c = Config::from_args(ServeArgs::default()).unwrap();
+        assert_eq!(c.listen, "127.0.0.1:8080");
+        assert_eq!(c.region, "cn-hangzhou");
+        assert!(c.default_credentials);
+        assert_eq!(c.credentials[0].0, "testid");
+    }
+
+    #[test]
+    fn file_is_overridden_by_flags() {
+        let path = std::env::temp_dir().join(format!("qkms-config-{}.toml", std::process::id()));
+        std::fs::write(
+            &path,
+            "listen = \"127.0.0.1:9\"\nregion = \"cn-shanghai\"\naccess-keys = [\"a:b\"]\n",
+        )
+        .unwrap();
+        let args = ServeArgs {
+            config: Some(path.clone()),
+            region: Some("cn-beijing".into()),
+            ..ServeArgs::default()
+        };
+        let c = Config::from_args(args).unwrap();
+        assert_eq!(c.listen, "127.0.0.1:9");
+        assert_eq!(c.region, "cn-beijing");
+        assert_eq!(c.credentials[0].0, "a");
+        assert!(!c.default_credentials);
+        std::fs::remove_file(path).unwrap();
+    }
+
+    #[test]
+    fn bad_access_key_is_refused() {
+        let args = ServeArgs {
+            access_keys: vec!["nocolon".into()],
+            ..ServeArgs::default()
+        };
+        assert!(Config::from_args(args).is_err());
+    }
+}

@@ -1,0 +1,19 @@
+//! Cryptography, kept small and concrete: closed enums and free functions.
+//!
+//! | file | implements |
+//! |---|---|
+//! | `secret.rs` | [`SecretBytes`]: the only type that holds key material |
+//! | `random.rs` | the entropy source every random choice goes through |
+//! | `aead.rs` | AES-256-GCM (NIST SP 800-38D) and SM4-GCM (RFC 8998) |
+//! | `blob.rs` | the versioned ciphertext blob returned by Encrypt |
+//! | `wrap.rs` | RSA wrapping key pairs and the unwrap of imported material (PKCS #1 v2.2, RFC 8017) |
+//! | `root.rs` | the root key that seals material at rest and import tokens |
+
+pub mod aead;
+pub mod blob;
+pub mod random;
+pub mod root;
+pub mod secret;
+pub mod wrap;
+
+pub use secret::SecretBytes;

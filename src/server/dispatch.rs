@@ -1,0 +1,20 @@
+//! Protocol choice and payload limits. Every path and method other than `GET /healthz`
+//! goes to the Aliyun RPC handler, which renders its own errors for wrong paths and methods
+//! and reads the body itself, so an oversized body gets a protocol error, not actix's text.
+
+use actix_web::{HttpResponse, web};
+
+use super::AppState;
+use crate::aliyun;
+
+pub(super) fn configure(cfg: &mut web::ServiceConfig, state: AppState) {
+    cfg.app_data(web::Data::new(state))
+        .route("/healthz", web::get().to(healthz))
+        .default_service(web::to(aliyun::handle));
+}
+
+async fn healthz() -> HttpResponse {
+    HttpResponse::Ok()
+        .content_type("application/json")
+        .body(r#"{"status":"ok"}"#)
+}

@@ -1,0 +1,81 @@
+//! The HTTP server: the only place routes are wired.
+
+mod dispatch;
+
+use std::net::TcpListener;
+use std::sync::Arc;
+use std::time::Duration;
+
+use actix_web::{App, HttpServer, web};
+
+use crate::auth::{Credentials, NonceCache};
+use crate::service::Kms;
+
+/// Largest request body accepted, in bytes.
+pub const MAX_BODY: usize = 64 * 1024;
+/// How often expired material and ended deletion windows are swept.
+const SWEEP_EVERY: Duration = Duration::from_secs(1);
+
+/// Shared state of every request.
+#[derive(Debug, Clone)]
+pub struct AppState {
+    /// The key-management service.
+    pub kms: Arc<Kms>,
+    /// Access keys.
+    pub credentials: Arc<Credentials>,
+    /// Signature nonces seen recently.
+    pub nonces: Arc<NonceCache>,
+    /// `HostId` of error bodies.
+    pub host_id: String,
+}
+
+impl AppState {
+    /// State over `kms` with `credentials`.
+    #[must_use]
+    pub fn new(kms: Arc<Kms>, credentials: Credentials) -> Self {
+        let host_id = format!("kms.{}.aliyuncs.com", kms.settings().region);
+        Self {
+            kms,
+            credentials: Arc::new(credentials),
+            nonces: Arc::new(NonceCache::new(1_000_000)),
+            host_id,
+        }
+    }
+}
+
+/// Registers every route on an actix `App` (also used by in-process tests).
+pub fn configure(state: AppState) -> impl FnOnce(&mut web::ServiceConfig) {
+    move |cfg| dispatch::configure(cfg, state)
+}
+
+/// Serves on an already-bound listener until SIGINT/SIGTERM; then drains and returns.
+///
+/// # Errors
+/// The listener cannot be used.
+pub async fn run(listener: TcpListener, state: AppState) -> std::io::Result<()> {
+    let sweeper = {
+        let kms = state.kms.clone();
+        actix_web::rt::spawn(async move {
+            let mut tick = actix_web::rt::time::interval(SWEEP_EVERY);
+            loop {
+                tick.tick().await;
+                let kms = kms.clone();
+                match web::block(move || kms.sweep()).await {
+                    Ok(Ok(_)) => {}
+                    Ok(Err(e)) => tracing::warn!(error = %e, "sweep failed"),
+                    Err(e) => tracing::warn!(error = %e, "sweep task failed"),
+                }
+            }
+        })
+    };
+    let app_state = state.clone();
+    let server = HttpServer::new(move || App::new().configure(configure(app_state.clone())))
+        .listen(listener)?
+        .shutdown_timeout(5)
+        .run();
+    let result = server.await;
+    sweeper.abort();
+    state.kms.shutdown();
+    tracing::info!("server stopped");
+    result
+}

@@ -1,0 +1,337 @@
+//! The embedded default store: one SQLite database (`qkms.db`) in the data directory.
+//!
+//! Durability: WAL journal with `synchronous=NORMAL`. A transaction is in the WAL file
+//! (written with `write(2)`) before the call returns, so an acknowledged write survives
+//! `kill -9` of the server; only an operating-system crash or power loss can lose the
+//! last transactions, which `synchronous=FULL` would prevent at the cost of an fsync per
+//! write. `secure_delete` overwrites deleted content, so erased (sealed) material does not
+//! linger in free pages.
+//!
+//! One writer connection and a few reader connections: WAL lets readers run beside the
+//! writer.
+
+use std::path::Path;
+use std::sync::{Mutex, MutexGuard};
+
+use rusqlite::{Connection, OptionalExtension as _, params};
+
+use super::{KeyStore, Page, StoreError};
+use crate::service::model::{Alias, KeyRecord};
+
+/// File name of the database inside the data directory.
+pub const DB_FILE: &str = "qkms.db";
+
+const READERS: usize = 4;
+
+const SCHEMA: &str = "
+CREATE TABLE IF NOT EXISTS keys (
+    key_id   TEXT PRIMARY KEY,
+    created  INTEGER NOT NULL,
+    revision INTEGER NOT NULL,
+    due_at   INTEGER,
+    record   TEXT NOT NULL
+);
+CREATE INDEX IF NOT EXISTS keys_order ON keys (created, key_id);
+CREATE INDEX IF NOT EXISTS keys_due ON keys (due_at) WHERE due_at IS NOT NULL;
+CREATE TABLE IF NOT EXISTS aliases (
+    name    TEXT PRIMARY KEY,
+    key_id  TEXT NOT NULL,
+    created INTEGER NOT NULL
+);
+CREATE INDEX IF NOT EXISTS aliases_key ON aliases (key_id);
+CREATE TABLE IF NOT EXISTS meta (
+    name  TEXT PRIMARY KEY,
+    value TEXT NOT NULL
+);
+";
+
+/// SQLite-backed [`KeyStore`].
+#[derive(Debug)]
+pub struct SqliteStore {
+    writer: Mutex<Connection>,
+    readers: Vec<Mutex<Connection>>,
+}
+
+fn backend(e: impl std::fmt::Display) -> StoreError {
+    StoreError::Backend(e.to_string())
+}
+
+fn open(path: &Path) -> Result<Connection, StoreError> {
+    let conn = Connection::open(path).map_err(backend)?;
+    conn.busy_timeout(std::time::Duration::from_secs(10))
+        .map_err(backend)?;
+    conn.execute_batch(
+        "PRAGMA journal_mode = WAL;
+         PRAGMA synchronous = NORMAL;
+         PRAGMA secure_delete = ON;",
+    )
+    .map_err(backend)?;
+    Ok(conn)
+}
+
+fn decode_key(record: &str, revision: i64) -> Result<KeyRecord, StoreError> {
+    let mut key: KeyRecord = serde_json::from_str(record).map_err(backend)?;
+    key.revision = u64::try_from(revision).map_err(backend)?;
+    Ok(key)
+}
+
+fn to_i64(n: usize) -> i64 {
+    i64::try_from(n).unwrap_or(i64::MAX)
+}
+
+impl SqliteStore {
+    /// Opens (creating if needed) `dir/qkms.db`.
+    ///
+    /// # Errors
+    /// The database cannot be opened or its schema created.
+    pub fn open(dir: &Path) -> Result<Self, StoreError> {
+        let path = dir.join(DB_FILE);
+        let writer = open(&path)?;
+        writer.execute_batch(SCHEMA).map_err(backend)?;
+        let readers = (0..READERS)
+            .map(|_| open(&path).map(Mutex::new))
+            .collect::<Result<Vec<_>, _>>()?;
+        Ok(Self {
+            writer: Mutex::new(writer),
+            readers,
+        })
+    }
+
+    fn writer(&self) -> Result<MutexGuard<'_, Connection>, StoreError> {
+        self.writer
+            .lock()
+            .map_err(|_| backend("writer lock poisoned"))
+    }
+
+    /// A free reader connection, else waits for the first one.
+    fn reader(&self) -> Result<MutexGuard<'_, Connection>, StoreError> {
+        for r in &self.readers {
+            if let Ok(guard) = r.try_lock() {
+                return Ok(guard);
+            }
+        }
+        self.readers
+            .first()
+            .ok_or_else(|| backend("no reader"))?
+            .lock()
+            .map_err(|_| backend("reader lock poisoned"))
+    }
+}
+
+impl KeyStore for SqliteStore {
+    fn get_key(&self, key_id: &str) -> Result<Option<KeyRecord>, StoreError> {
+        let conn = self.reader()?;
+        let mut stmt = conn
+            .prepare_cached("SELECT record, revision FROM keys WHERE key_id = ?1")
+            .map_err(backend)?;
+        let row: Option<(String, i64)> = stmt
+            .query_row(params![key_id], |r| Ok((r.get(0)?, r.get(1)?)))
+            .optional()
+            .map_err(backend)?;
+        row.map(|(record, rev)| decode_key(&record, rev))
+            .transpose()
+    }
+
+    fn create_key(&self, key: &KeyRecord) -> Result<(), StoreError> {
+        let record = serde_json::to_string(key).map_err(backend)?;
+        let conn = self.writer()?;
+        let inserted = conn
+            .prepare_cached(
+                "INSERT INTO keys (key_id, created, revision, due_at, record)
+                 VALUES (?1, ?2, 1, ?3, ?4) ON CONFLICT (key_id) DO NOTHING",
+            )
+            .map_err(backend)?
+            .execute(params![key.key_id, key.created, key.due_at(), record])
+            .map_err(backend)?;
+        if inserted == 1 {
+            Ok(())
+        } else {
+            Err(StoreError::Conflict)
+        }
+    }
+
+    fn update_key(&self, key: &KeyRecord) -> Result<u64, StoreError> {
+        let record = serde_json::to_string(key).map_err(backend)?;
+        let expected = i64::try_from(key.revision).map_err(backend)?;
+        let conn = self.writer()?;
+        let changed = conn
+            .prepare_cached(
+                "UPDATE keys SET record = ?1, due_at = ?2, revision = revision + 1
+                 WHERE key_id = ?3 AND revision = ?4",
+            )
+            .map_err(backend)?
+            .execute(params![record, key.due_at(), key.key_id, expected])
+            .map_err(backend)?;
+        if changed == 1 {
+            return Ok(key.revision + 1);
+        }
+        let exists: Option<i64> = conn
+            .query_row(
+                "SELECT 1 FROM keys WHERE key_id = ?1",
+                params![key.key_id],
+                |r| r.get(0),
+            )
+            .optional()
+            .map_err(backend)?;
+        Err(if exists.is_some() {
+            StoreError::Conflict
+        } else {
+            StoreError::NotFound
+        })
+    }
+
+    fn delete_key(&self, key_id: &str) -> Result<bool, StoreError> {
+        let mut conn = self.writer()?;
+        let tx = conn.transaction().map_err(backend)?;
+        let n = tx
+            .execute("DELETE FROM keys WHERE key_id = ?1", params![key_id])
+            .map_err(backend)?;
+        tx.execute("DELETE FROM aliases WHERE key_id = ?1", params![key_id])
+            .map_err(backend)?;
+        tx.commit().map_err(backend)?;
+        Ok(n == 1)
+    }
+
+    fn list_keys(&self, offset: usize, limit: usize) -> Result<Page<String>, StoreError> {
+        let conn = self.reader()?;
+        let total: i64 = conn
+            .query_row("SELECT COUNT(*) FROM keys", [], |r| r.get(0))
+            .map_err(backend)?;
+        let mut stmt = conn
+            .prepare_cached("SELECT key_id FROM keys ORDER BY created, key_id LIMIT ?1 OFFSET ?2")
+            .map_err(backend)?;
+        let items = stmt
+            .query_map(params![to_i64(limit), to_i64(offset)], |r| r.get(0))
+            .map_err(backend)?
+            .collect::<Result<Vec<String>, _>>()
+            .map_err(backend)?;
+        Ok(Page {
+            items,
+            total: usize::try_from(total).map_err(backend)?,
+        })
+    }
+
+    fn keys_due(&self, now: i64) -> Result<Vec<String>, StoreError> {
+        let conn = self.reader()?;
+        let mut stmt = conn
+            .prepare_cached("SELECT key_id FROM keys WHERE due_at IS NOT NULL AND due_at <= ?1")
+            .map_err(backend)?;
+        stmt.query_map(params![now], |r| r.get(0))
+            .map_err(backend)?
+            .collect::<Result<Vec<String>, _>>()
+            .map_err(backend)
+    }
+
+    fn get_alias(&self, name: &str) -> Result<Option<Alias>, StoreError> {
+        let conn = self.reader()?;
+        conn.prepare_cached("SELECT name, key_id, created FROM aliases WHERE name = ?1")
+            .map_err(backend)?
+            .query_row(params![name], |r| {
+                Ok(Alias {
+                    name: r.get(0)?,
+                    key_id: r.get(1)?,
+                    created: r.get(2)?,
+                })
+            })
+            .optional()
+            .map_err(backend)
+    }
+
+    fn create_alias(&self, alias: &Alias) -> Result<(), StoreError> {
+        let conn = self.writer()?;
+        let n = conn
+            .execute(
+                "INSERT INTO aliases (name, key_id, created) VALUES (?1, ?2, ?3)
+                 ON CONFLICT (name) DO NOTHING",
+                params![alias.name, alias.key_id, alias.created],
+            )
+            .map_err(backend)?;
+        if n == 1 {
+            Ok(())
+        } else {
+            Err(StoreError::Conflict)
+        }
+    }
+
+    fn update_alias(&self, name: &str, key_id: &str) -> Result<(), StoreError> {
+        let conn = self.writer()?;
+        let n = conn
+            .execute(
+                "UPDATE aliases SET key_id = ?1 WHERE name = ?2",
+                params![key_id, name],
+            )
+            .map_err(backend)?;
+        if n == 1 {
+            Ok(())
+        } else {
+            Err(StoreError::NotFound)
+        }
+    }
+
+    fn delete_alias(&self, name: &str) -> Result<bool, StoreError> {
+        let conn = self.writer()?;
+        let n = conn
+            .execute("DELETE FROM aliases WHERE name = ?1", params![name])
+            .map_err(backend)?;
+        Ok(n == 1)
+    }
+
+    fn list_aliases(
+        &self,
+        key_id: Option<&str>,
+        offset: usize,
+        limit: usize,
+    ) -> Result<Page<Alias>, StoreError> {
+        let conn = self.reader()?;
+        let total: i64 = conn
+            .query_row(
+                "SELECT COUNT(*) FROM aliases WHERE ?1 IS NULL OR key_id = ?1",
+                params![key_id],
+                |r| r.get(0),
+            )
+            .map_err(backend)?;
+        let mut stmt = conn
+            .prepare_cached(
+                "SELECT name, key_id, created FROM aliases WHERE ?1 IS NULL OR key_id = ?1
+                 ORDER BY name LIMIT ?2 OFFSET ?3",
+            )
+            .map_err(backend)?;
+        let items = stmt
+            .query_map(params![key_id, to_i64(limit), to_i64(offset)], |r| {
+                Ok(Alias {
+                    name: r.get(0)?,
+                    key_id: r.get(1)?,
+                    created: r.get(2)?,
+                })
+            })
+            .map_err(backend)?
+            .collect::<Result<Vec<_>, _>>()
+            .map_err(backend)?;
+        Ok(Page {
+            items,
+            total: usize::try_from(total).map_err(backend)?,
+        })
+    }
+
+    fn get_meta(&self, name: &str) -> Result<Option<String>, StoreError> {
+        let conn = self.reader()?;
+        conn.query_row(
+            "SELECT value FROM meta WHERE name = ?1",
+            params![name],
+            |r| r.get(0),
+        )
+        .optional()
+        .map_err(backend)
+    }
+
+    fn put_meta(&self, name: &str, value: &str) -> Result<(), StoreError> {
+        let conn = self.writer()?;
+        conn.execute(
+            "INSERT INTO meta (name, value) VALUES (?1, ?2)
+             ON CONFLICT (name) DO UPDATE SET value = excluded.value",
+            params![name, value],
+        )
+        .map_err(backend)?;
+        Ok(())
+    }
+}

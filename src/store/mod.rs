@@ -1,0 +1,131 @@
+//! Persistence: a small synchronous trait and its implementations.
+//!
+//! * [`MemoryStore`]: tests and `--ephemeral`.
+//! * [`SqliteStore`]: the embedded default, one SQLite file (WAL) in the data directory.
+//!
+//! The trait is shaped for a shared SQL server too (several qkms replicas on one
+//! PostgreSQL database): every update is a compare-and-swap on a revision number, so no
+//! process-local lock is needed for correctness, and listing is by a stable order.
+//! Reads have no side effects; expiry and deletion windows belong to the service.
+
+mod embedded;
+mod memory;
+#[cfg(test)]
+mod suite;
+
+use std::fmt;
+
+pub use embedded::SqliteStore;
+pub use memory::MemoryStore;
+
+use crate::service::model::{Alias, KeyRecord};
+
+/// Store failures.
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    /// The object exists already (create) or changed since it was read (update).
+    #[error("conflict")]
+    Conflict,
+    /// The object does not exist.
+    #[error("not found")]
+    NotFound,
+    /// The backend failed.
+    #[error("storage backend: {0}")]
+    Backend(String),
+}
+
+/// One page of a listing.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Page<T> {
+    /// The items of this page.
+    pub items: Vec<T>,
+    /// Items in the whole listing.
+    pub total: usize,
+}
+
+/// Keys, aliases and a little metadata.
+pub trait KeyStore: Send + Sync + fmt::Debug {
+    /// A key by ID, with its current revision.
+    ///
+    /// # Errors
+    /// Backend failures.
+    fn get_key(&self, key_id: &str) -> Result<Option<KeyRecord>, StoreError>;
+
+    /// Inserts a new key (revision 1).
+    ///
+    /// # Errors
+    /// [`StoreError::Conflict`] if the ID exists.
+    fn create_key(&self, key: &KeyRecord) -> Result<(), StoreError>;
+
+    /// Replaces a key if its stored revision is still `key.revision`; returns the new revision.
+    ///
+    /// # Errors
+    /// [`StoreError::Conflict`] if the key changed meanwhile, [`StoreError::NotFound`] if it
+    /// is gone.
+    fn update_key(&self, key: &KeyRecord) -> Result<u64, StoreError>;
+
+    /// Deletes a key and the aliases pointing at it; returns whether it existed.
+    ///
+    /// # Errors
+    /// Backend failures.
+    fn delete_key(&self, key_id: &str) -> Result<bool, StoreError>;
+
+    /// Key IDs in creation order (then ID), `offset`/`limit` paged.
+    ///
+    /// # Errors
+    /// Backend failures.
+    fn list_keys(&self, offset: usize, limit: usize) -> Result<Page<String>, StoreError>;
+
+    /// IDs of keys whose [`KeyRecord::due_at`] is at or before `now`.
+    ///
+    /// # Errors
+    /// Backend failures.
+    fn keys_due(&self, now: i64) -> Result<Vec<String>, StoreError>;
+
+    /// An alias by full name.
+    ///
+    /// # Errors
+    /// Backend failures.
+    fn get_alias(&self, name: &str) -> Result<Option<Alias>, StoreError>;
+
+    /// Creates an alias.
+    ///
+    /// # Errors
+    /// [`StoreError::Conflict`] if the name exists.
+    fn create_alias(&self, alias: &Alias) -> Result<(), StoreError>;
+
+    /// Points an existing alias at another key.
+    ///
+    /// # Errors
+    /// [`StoreError::NotFound`] if the alias does not exist.
+    fn update_alias(&self, name: &str, key_id: &str) -> Result<(), StoreError>;
+
+    /// Deletes an alias; returns whether it existed.
+    ///
+    /// # Errors
+    /// Backend failures.
+    fn delete_alias(&self, name: &str) -> Result<bool, StoreError>;
+
+    /// Aliases by name, optionally only those of one key, paged.
+    ///
+    /// # Errors
+    /// Backend failures.
+    fn list_aliases(
+        &self,
+        key_id: Option<&str>,
+        offset: usize,
+        limit: usize,
+    ) -> Result<Page<Alias>, StoreError>;
+
+    /// A metadata value.
+    ///
+    /// # Errors
+    /// Backend failures.
+    fn get_meta(&self, name: &str) -> Result<Option<String>, StoreError>;
+
+    /// Sets a metadata value.
+    ///
+    /// # Errors
+    /// Backend failures.
+    fn put_meta(&self, name: &str, value: &str) -> Result<(), StoreError>;
+}

@@ -1,0 +1,141 @@
+//! One conformance suite, run against every [`KeyStore`].
+
+use std::collections::BTreeMap;
+
+use super::{KeyStore, MemoryStore, SqliteStore, StoreError};
+use crate::service::model::{
+    Alias, KeyRecord, KeySpec, KeyState, KeyUsage, KeyVersion, Origin, ProtectionLevel,
+};
+
+fn key(id: &str, created: i64) -> KeyRecord {
+    KeyRecord {
+        key_id: id.into(),
+        revision: 0,
+        spec: KeySpec::Aes256,
+        usage: KeyUsage::EncryptDecrypt,
+        origin: Origin::External,
+        protection_level: ProtectionLevel::Software,
+        description: "d".into(),
+        state: KeyState::PendingImport,
+        created,
+        creator: "1".into(),
+        delete_date: None,
+        material_expire: None,
+        material_fingerprint: None,
+        primary_version: "v1".into(),
+        versions: vec![KeyVersion {
+            id: "v1".into(),
+            created,
+            sealed_material: None,
+        }],
+        tags: BTreeMap::new(),
+    }
+}
+
+fn run(store: &dyn KeyStore) {
+    assert!(store.get_key("a").unwrap().is_none());
+    store.create_key(&key("b", 20)).unwrap();
+    store.create_key(&key("a", 10)).unwrap();
+    store.create_key(&key("c", 20)).unwrap();
+    assert!(matches!(
+        store.create_key(&key("a", 1)),
+        Err(StoreError::Conflict)
+    ));
+
+    // Listing is by creation time, then ID.
+    let page = store.list_keys(0, 2).unwrap();
+    assert_eq!(page.items, vec!["a", "b"]);
+    assert_eq!(page.total, 3);
+    assert_eq!(store.list_keys(2, 10).unwrap().items, vec!["c"]);
+    assert!(store.list_keys(5, 10).unwrap().items.is_empty());
+
+    // Compare-and-swap updates.
+    let mut a = store.get_key("a").unwrap().unwrap();
+    assert_eq!(a.revision, 1);
+    let stale = a.clone();
+    a.state = KeyState::Enabled;
+    a.versions[0].sealed_material = Some("c2VhbGVk".into());
+    a.material_expire = Some(100);
+    assert_eq!(store.update_key(&a).unwrap(), 2);
+    assert!(matches!(
+        store.update_key(&stale),
+        Err(StoreError::Conflict)
+    ));
+    let read = store.get_key("a").unwrap().unwrap();
+    assert_eq!(read.revision, 2);
+    assert_eq!(read.state, KeyState::Enabled);
+    assert!(matches!(
+        store.update_key(&key("zz", 1)),
+        Err(StoreError::NotFound)
+    ));
+
+    // Due keys.
+    assert!(store.keys_due(99).unwrap().is_empty());
+    assert_eq!(store.keys_due(100).unwrap(), vec!["a"]);
+
+    // Aliases.
+    let alias = Alias {
+        name: "alias/x".into(),
+        key_id: "a".into(),
+        created: 1,
+    };
+    store.create_alias(&alias).unwrap();
+    assert!(matches!(
+        store.create_alias(&alias),
+        Err(StoreError::Conflict)
+    ));
+    store
+        .create_alias(&Alias {
+            name: "alias/y".into(),
+            key_id: "b".into(),
+            created: 2,
+        })
+        .unwrap();
+    assert_eq!(store.get_alias("alias/x").unwrap().unwrap().key_id, "a");
+    store.update_alias("alias/x", "c").unwrap();
+    assert_eq!(store.get_alias("alias/x").unwrap().unwrap().key_id, "c");
+    assert!(matches!(
+        store.update_alias("alias/none", "c"),
+        Err(StoreError::NotFound)
+    ));
+    assert_eq!(store.list_aliases(None, 0, 10).unwrap().total, 2);
+    let of_b = store.list_aliases(Some("b"), 0, 10).unwrap();
+    assert_eq!(of_b.items.len(), 1);
+    assert_eq!(of_b.items[0].name, "alias/y");
+
+    // Deleting a key deletes its aliases.
+    assert!(store.delete_key("b").unwrap());
+    assert!(!store.delete_key("b").unwrap());
+    assert!(store.get_alias("alias/y").unwrap().is_none());
+    assert!(store.delete_alias("alias/x").unwrap());
+    assert!(!store.delete_alias("alias/x").unwrap());
+
+    // Metadata.
+    assert!(store.get_meta("m").unwrap().is_none());
+    store.put_meta("m", "1").unwrap();
+    store.put_meta("m", "2").unwrap();
+    assert_eq!(store.get_meta("m").unwrap().as_deref(), Some("2"));
+}
+
+#[test]
+fn memory_store_conforms() {
+    run(&MemoryStore::new());
+}
+
+#[test]
+fn sqlite_store_conforms_and_persists() {
+    let dir = std::env::temp_dir().join(format!("qkms-suite-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).unwrap();
+    {
+        let store = SqliteStore::open(&dir).unwrap();
+        run(&store);
+    }
+    let reopened = SqliteStore::open(&dir).unwrap();
+    assert_eq!(
+        reopened.get_key("a").unwrap().unwrap().state,
+        KeyState::Enabled
+    );
+    assert_eq!(reopened.get_meta("m").unwrap().as_deref(), Some("2"));
+    std::fs::remove_dir_all(&dir).unwrap();
+}
