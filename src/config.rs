@@ -6,6 +6,7 @@ use std::path::{Path, PathBuf};
 use clap::{Args, Parser, Subcommand};
 use serde::Deserialize;
 
+use crate::clock::{Mode, parse_clock_spec};
 use crate::crypto::SecretBytes;
 
 /// Access key used when none is configured.
@@ -61,6 +62,13 @@ pub struct ServeArgs {
     /// Log filter, e.g. `info` or `qkms=debug` [default: info].
     #[arg(long, env = "QKMS_LOG")]
     pub log: Option<String>,
+    /// The KMS clock: `system`, `fixed:2024-01-01T00:00:00Z` or `offset:+25h`
+    /// [default: system]. Signature timestamps are always checked against the real clock.
+    #[arg(long, env = "QKMS_CLOCK")]
+    pub clock: Option<String>,
+    /// Enables the admin endpoints (`/_qkms/...`), protected by this bearer secret.
+    #[arg(long, env = "QKMS_ADMIN")]
+    pub admin: Option<String>,
 }
 
 /// The TOML file: the same settings, in kebab-case or snake_case.
@@ -77,6 +85,8 @@ struct FileConfig {
     access_keys: Vec<String>,
     ephemeral: Option<bool>,
     log: Option<String>,
+    clock: Option<String>,
+    admin: Option<String>,
 }
 
 /// Validated configuration.
@@ -98,6 +108,10 @@ pub struct Config {
     pub ephemeral: bool,
     /// Log filter.
     pub log: String,
+    /// Start mode of the KMS clock.
+    pub clock: Mode,
+    /// Admin bearer secret; `None` disables the admin endpoints.
+    pub admin: Option<SecretBytes>,
 }
 
 /// Configuration errors.
@@ -182,7 +196,22 @@ impl Config {
                 "--account-id must be non-empty and contain no ':'".into(),
             ));
         }
+        let clock = match args.clock.or(file.clock) {
+            Some(spec) => parse_clock_spec(&spec).map_err(ConfigError::Invalid)?,
+            None => Mode::Offset(0),
+        };
+        let admin = match args.admin.or(file.admin) {
+            Some(s) if s.is_empty() => {
+                return Err(ConfigError::Invalid(
+                    "--admin needs a non-empty secret".into(),
+                ));
+            }
+            Some(s) => Some(SecretBytes::from_slice(s.as_bytes())),
+            None => None,
+        };
         Ok(Self {
+            clock,
+            admin,
             listen: args
                 .listen
                 .or(file.listen)

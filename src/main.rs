@@ -8,7 +8,7 @@ use std::sync::Arc;
 
 use clap::Parser as _;
 use qkms::auth::Credentials;
-use qkms::clock::SystemClock;
+use qkms::clock::{Clock as _, ControlledClock, Mode, iso8601};
 use qkms::config::{Cli, Command, Config};
 use qkms::crypto::random::OsEntropy;
 use qkms::crypto::root::RootKey;
@@ -37,6 +37,7 @@ fn serve(config: Config) -> Result<(), String> {
             tracing_subscriber::EnvFilter::try_new(&config.log).map_err(|e| e.to_string())?,
         )
         .with_writer(std::io::stderr)
+        .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()))
         .init();
     if config.default_credentials {
         tracing::warn!("no access key configured: accepting the defaults testid/testsecret");
@@ -70,9 +71,17 @@ fn serve(config: Config) -> Result<(), String> {
         account_id: config.account_id.clone(),
         wrapping_pool: 32,
     };
-    let kms = Kms::new(store, Arc::new(SystemClock), entropy, root, settings)
-        .map_err(|e| e.to_string())?;
-    let state = AppState::new(Arc::new(kms), Credentials::new(config.credentials.clone()));
+    let clock = Arc::new(ControlledClock::new(config.clock));
+    if config.clock != Mode::Offset(0) {
+        tracing::warn!(now = %iso8601(clock.now()), "the KMS clock is not the system clock");
+    }
+    let kms = Kms::new(store, clock.clone(), entropy, root, settings).map_err(|e| e.to_string())?;
+    let state = AppState::new(
+        Arc::new(kms),
+        clock,
+        Credentials::new(config.credentials.clone()),
+        config.admin.clone(),
+    );
 
     let listener = TcpListener::bind(&config.listen)
         .map_err(|e| format!("listen on {}: {e}", config.listen))?;

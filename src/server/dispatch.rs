@@ -4,12 +4,17 @@
 
 use actix_web::{HttpResponse, web};
 
-use super::AppState;
+use super::{AppState, admin};
 use crate::aliyun;
 
 pub(super) fn configure(cfg: &mut web::ServiceConfig, state: AppState) {
     cfg.app_data(web::Data::new(state))
         .route("/healthz", web::get().to(healthz))
+        .service(
+            web::resource("/_qkms/clock")
+                .route(web::get().to(admin::get_clock))
+                .route(web::post().to(admin::post_clock)),
+        )
         .default_service(web::to(aliyun::handle));
 }
 

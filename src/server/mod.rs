@@ -1,5 +1,6 @@
 //! The HTTP server: the only place routes are wired.
 
+mod admin;
 mod dispatch;
 
 use std::net::TcpListener;
@@ -9,6 +10,8 @@ use std::time::Duration;
 use actix_web::{App, HttpServer, web};
 
 use crate::auth::{Credentials, NonceCache};
+use crate::clock::ControlledClock;
+use crate::crypto::SecretBytes;
 use crate::service::Kms;
 
 /// Largest request body accepted, in bytes.
@@ -27,18 +30,29 @@ pub struct AppState {
     pub nonces: Arc<NonceCache>,
     /// `HostId` of error bodies.
     pub host_id: String,
+    /// The KMS clock, which the admin endpoint moves.
+    pub clock: Arc<ControlledClock>,
+    /// Admin bearer secret; `None` disables the admin endpoints.
+    pub admin: Option<SecretBytes>,
 }
 
 impl AppState {
-    /// State over `kms` with `credentials`.
+    /// State over `kms` (whose clock is `clock`) with `credentials`.
     #[must_use]
-    pub fn new(kms: Arc<Kms>, credentials: Credentials) -> Self {
+    pub fn new(
+        kms: Arc<Kms>,
+        clock: Arc<ControlledClock>,
+        credentials: Credentials,
+        admin: Option<SecretBytes>,
+    ) -> Self {
         let host_id = format!("kms.{}.aliyuncs.com", kms.settings().region);
         Self {
             kms,
             credentials: Arc::new(credentials),
             nonces: Arc::new(NonceCache::new(1_000_000)),
             host_id,
+            clock,
+            admin,
         }
     }
 }

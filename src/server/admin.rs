@@ -1,0 +1,121 @@
+//! Admin endpoints for test suites, off unless `--admin SECRET` is given, and then
+//! reachable only with `Authorization: Bearer SECRET`.
+//!
+//! * `GET /_qkms/clock` reads the KMS clock.
+//! * `POST /_qkms/clock` with `{"set": "<RFC 3339>"}` (stops the clock there),
+//!   `{"advance": "25h"}` or `{"advance_seconds": 90}` (moves it), or `{"reset": true}`
+//!   (back to the system clock).
+
+use actix_web::{HttpRequest, HttpResponse, web};
+use serde::Deserialize;
+use serde_json::json;
+
+use super::AppState;
+use crate::clock::{Clock as _, Mode, iso8601, parse_duration, parse_iso8601};
+
+fn reply(status: u16, code: &str, message: &str) -> HttpResponse {
+    HttpResponse::build(actix_web::http::StatusCode::from_u16(status).unwrap_or_default())
+        .content_type("application/json;charset=utf-8")
+        .body(json!({"Code": code, "Message": message}).to_string())
+}
+
+/// Checks the bearer secret in constant time; `Some` is the refusal to send.
+fn refuse(req: &HttpRequest, state: &AppState) -> Option<HttpResponse> {
+    let Some(secret) = &state.admin else {
+        return Some(reply(
+            404,
+            "NotFound",
+            "The admin endpoints are disabled; start qkms with --admin.",
+        ));
+    };
+    let given = req
+        .headers()
+        .get("authorization")
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.strip_prefix("Bearer "))
+        .unwrap_or_default();
+    if secret.ct_eq(given.as_bytes()) {
+        None
+    } else {
+        Some(reply(
+            401,
+            "Unauthorized",
+            "A valid admin bearer token is required.",
+        ))
+    }
+}
+
+fn clock_body(state: &AppState) -> HttpResponse {
+    let now = state.clock.now();
+    let (mode, offset) = match state.clock.mode() {
+        Mode::Offset(o) => ("offset", o),
+        Mode::Fixed(_) => ("fixed", 0),
+    };
+    HttpResponse::Ok()
+        .content_type("application/json;charset=utf-8")
+        .body(
+            json!({"Now": iso8601(now), "Epoch": now, "Mode": mode, "OffsetSeconds": offset})
+                .to_string(),
+        )
+}
+
+/// `GET /_qkms/clock`.
+pub(super) async fn get_clock(req: HttpRequest, state: web::Data<AppState>) -> HttpResponse {
+    refuse(&req, &state).unwrap_or_else(|| clock_body(&state))
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct ClockChange {
+    set: Option<String>,
+    advance: Option<String>,
+    advance_seconds: Option<i64>,
+    #[serde(default)]
+    reset: bool,
+}
+
+/// `POST /_qkms/clock`.
+pub(super) async fn post_clock(
+    req: HttpRequest,
+    body: web::Bytes,
+    state: web::Data<AppState>,
+) -> HttpResponse {
+    if let Some(r) = refuse(&req, &state) {
+        return r;
+    }
+    let Ok(change) = serde_json::from_slice::<ClockChange>(&body) else {
+        return reply(
+            400,
+            "InvalidParameter",
+            r#"Expected {"set": "2024-01-01T00:00:00Z"}, {"advance": "25h"}, {"advance_seconds": 90} or {"reset": true}."#,
+        );
+    };
+    if change.reset {
+        state.clock.reset();
+    }
+    if let Some(t) = change.set {
+        let Some(t) = parse_iso8601(&t) else {
+            return reply(
+                400,
+                "InvalidParameter",
+                "set must be an RFC 3339 time such as 2024-01-01T00:00:00Z.",
+            );
+        };
+        state.clock.set(t);
+    }
+    if let Some(d) = change.advance {
+        let Some(secs) = parse_duration(&d) else {
+            return reply(
+                400,
+                "InvalidParameter",
+                "advance must look like 90s, 15m, 25h or 7d.",
+            );
+        };
+        state.clock.advance(secs);
+    }
+    if let Some(secs) = change.advance_seconds {
+        state.clock.advance(secs);
+    }
+    tracing::info!(now = %iso8601(state.clock.now()), "KMS clock changed by the admin endpoint");
+    clock_body(&state)
+}
