@@ -10,6 +10,8 @@ mod import;
 mod keys;
 pub mod model;
 mod ops;
+#[cfg(test)]
+mod tests;
 
 use std::collections::HashMap;
 use std::fmt;

@@ -1,0 +1,471 @@
+//! Service-level tests: the state/error matrix of the spec (§4), the import rules (§3),
+//! and expiry under a controlled clock.
+
+use std::sync::Arc;
+
+use aws_lc_rs::rsa::{OAEP_SHA256_MGF1SHA256, OaepPublicEncryptingKey, PublicEncryptingKey};
+
+use super::model::{EncryptionContext, KeySpec, KeyState, KeyUsage, Origin, ProtectionLevel};
+use super::*;
+use crate::clock::{ControlledClock, Mode};
+use crate::crypto::random::OsEntropy;
+use crate::crypto::wrap::WrappingAlgorithm;
+use crate::store::MemoryStore;
+
+const T0: i64 = 1_704_067_200; // 2024-01-01T00:00:00Z
+
+fn kms() -> (Kms, Arc<ControlledClock>) {
+    let clock = Arc::new(ControlledClock::new(Mode::Fixed(T0)));
+    let kms = Kms::new(
+        Arc::new(MemoryStore::new()),
+        clock.clone(),
+        Arc::new(OsEntropy),
+        RootKey::generate(&OsEntropy).unwrap(),
+        KmsSettings {
+            region: "cn-hangzhou".into(),
+            account_id: "1234567890123456".into(),
+            wrapping_pool: 0,
+        },
+    )
+    .unwrap();
+    (kms, clock)
+}
+
+fn create(kms: &Kms, origin: Origin, spec: KeySpec) -> String {
+    kms.create_key(CreateKeyInput {
+        spec,
+        usage: KeyUsage::EncryptDecrypt,
+        origin,
+        protection_level: ProtectionLevel::Software,
+        description: String::new(),
+        enable_automatic_rotation: false,
+        tags: Default::default(),
+    })
+    .unwrap()
+    .key
+    .key_id
+}
+
+fn wrap(public_der: &[u8], material: &[u8]) -> Vec<u8> {
+    let key =
+        OaepPublicEncryptingKey::new(PublicEncryptingKey::from_der(public_der).unwrap()).unwrap();
+    let mut out = vec![0u8; 256];
+    key.encrypt(&OAEP_SHA256_MGF1SHA256, material, &mut out, None)
+        .unwrap()
+        .to_vec()
+}
+
+/// GetParametersForImport + wrap + ImportKeyMaterial.
+fn import(kms: &Kms, id: &str, material: &[u8], expire: Option<i64>) -> Result<model::KeyRecord> {
+    let p = kms.get_parameters_for_import(id, WrappingAlgorithm::RsaesOaepSha256)?;
+    kms.import_key_material(id, &p.import_token, &wrap(&p.public_key, material), expire)
+}
+
+fn state(kms: &Kms, id: &str) -> KeyState {
+    kms.describe_key(id).unwrap().key.state
+}
+
+fn ctx() -> EncryptionContext {
+    [("purpose".to_owned(), "test".to_owned())].into()
+}
+
+#[test]
+fn external_key_lifecycle_and_import_rules() {
+    let (kms, clock) = kms();
+    let id = create(&kms, Origin::External, KeySpec::Aes256);
+    assert_eq!(state(&kms, &id), KeyState::PendingImport);
+    assert!(matches!(
+        kms.encrypt(&id, b"x", &ctx()),
+        Err(Error::KeyUnusable(KeyState::PendingImport))
+    ));
+
+    // Wrong sizes.
+    assert!(matches!(
+        import(&kms, &id, &[1; 16], None),
+        Err(Error::InvalidKeyMaterial)
+    ));
+    assert!(matches!(
+        import(&kms, &id, &[1; 33], None),
+        Err(Error::InvalidKeyMaterial)
+    ));
+    // Expiry in the past.
+    assert!(matches!(
+        import(&kms, &id, &[1; 32], Some(T0 - 1)),
+        Err(Error::InvalidParameter { .. })
+    ));
+
+    let material = [7u8; 32];
+    import(&kms, &id, &material, Some(T0 + 3600)).unwrap();
+    let key = kms.describe_key(&id).unwrap().key;
+    assert_eq!(key.state, KeyState::Enabled);
+    assert_eq!(key.material_expire, Some(T0 + 3600));
+    let ct = kms.encrypt(&id, b"hello", &ctx()).unwrap();
+    assert_eq!(
+        kms.decrypt(&ct.blob, &ctx()).unwrap().plaintext.expose(),
+        b"hello"
+    );
+    assert!(matches!(
+        kms.decrypt(&ct.blob, &EncryptionContext::new()),
+        Err(Error::InvalidCiphertext)
+    ));
+
+    // Different material is refused for ever; the same material resets the expiry.
+    assert!(matches!(
+        import(&kms, &id, &[8; 32], None),
+        Err(Error::InvalidKeyMaterial)
+    ));
+    import(&kms, &id, &material, None).unwrap();
+    assert_eq!(kms.describe_key(&id).unwrap().key.material_expire, None);
+
+    // Expiry: from the expiry second on, PendingImport, material erased.
+    import(&kms, &id, &material, Some(T0 + 10)).unwrap();
+    clock.set(T0 + 9);
+    assert_eq!(state(&kms, &id), KeyState::Enabled);
+    clock.set(T0 + 10);
+    assert_eq!(state(&kms, &id), KeyState::PendingImport);
+    assert!(!kms.describe_key(&id).unwrap().key.has_material());
+    assert!(matches!(
+        kms.decrypt(&ct.blob, &ctx()),
+        Err(Error::KeyUnusable(KeyState::PendingImport))
+    ));
+    assert!(matches!(
+        import(&kms, &id, &[9; 32], None),
+        Err(Error::InvalidKeyMaterial)
+    ));
+    import(&kms, &id, &material, None).unwrap();
+    assert_eq!(
+        kms.decrypt(&ct.blob, &ctx()).unwrap().plaintext.expose(),
+        b"hello"
+    );
+
+    // DeleteKeyMaterial, then restore.
+    kms.delete_key_material(&id).unwrap();
+    assert_eq!(state(&kms, &id), KeyState::PendingImport);
+    assert!(matches!(
+        kms.decrypt(&ct.blob, &ctx()),
+        Err(Error::KeyUnusable(KeyState::PendingImport))
+    ));
+    import(&kms, &id, &material, None).unwrap();
+    assert_eq!(
+        kms.decrypt(&ct.blob, &ctx()).unwrap().plaintext.expose(),
+        b"hello"
+    );
+}
+
+#[test]
+fn tokens_are_bound_to_key_and_expire_after_24_hours() {
+    let (kms, clock) = kms();
+    let a = create(&kms, Origin::External, KeySpec::Sm4);
+    let b = create(&kms, Origin::External, KeySpec::Sm4);
+    let pa = kms
+        .get_parameters_for_import(&a, WrappingAlgorithm::RsaesOaepSha256)
+        .unwrap();
+    let pb = kms
+        .get_parameters_for_import(&b, WrappingAlgorithm::RsaesOaepSha256)
+        .unwrap();
+    assert_ne!(
+        pa.public_key, pb.public_key,
+        "every call returns a new wrapping key"
+    );
+    assert_eq!(pa.token_expire, T0 + 24 * 3600);
+    let material = [3u8; 16];
+    // Another key's token.
+    assert!(matches!(
+        kms.import_key_material(&a, &pb.import_token, &wrap(&pb.public_key, &material), None),
+        Err(Error::InvalidImportToken)
+    ));
+    // Material wrapped with another public key.
+    assert!(matches!(
+        kms.import_key_material(&a, &pa.import_token, &wrap(&pb.public_key, &material), None),
+        Err(Error::InvalidKeyMaterial)
+    ));
+    // Garbage tokens.
+    for junk in [
+        "",
+        "not base64!",
+        "AAAA",
+        &pa.import_token[..pa.import_token.len() - 8],
+    ] {
+        assert!(matches!(
+            kms.import_key_material(&a, junk, &wrap(&pa.public_key, &material), None),
+            Err(Error::InvalidImportToken)
+        ));
+    }
+    // Reusable within the window, refused from its end on.
+    let wrapped = wrap(&pa.public_key, &material);
+    kms.import_key_material(&a, &pa.import_token, &wrapped, None)
+        .unwrap();
+    clock.set(T0 + 24 * 3600 - 1);
+    kms.import_key_material(&a, &pa.import_token, &wrapped, None)
+        .unwrap();
+    clock.set(T0 + 24 * 3600);
+    assert!(matches!(
+        kms.import_key_material(&a, &pa.import_token, &wrapped, None),
+        Err(Error::ExpiredImportToken)
+    ));
+}
+
+#[test]
+fn same_material_in_two_keys_does_not_cross_decrypt() {
+    let (kms, _) = kms();
+    let a = create(&kms, Origin::External, KeySpec::Aes256);
+    let b = create(&kms, Origin::External, KeySpec::Aes256);
+    import(&kms, &a, &[5; 32], None).unwrap();
+    import(&kms, &b, &[5; 32], None).unwrap();
+    let ct = kms.encrypt(&a, b"secret", &ctx()).unwrap();
+    // Re-point the blob at key b: header is authenticated, so it must fail.
+    let (mut parsed, _) = crate::crypto::blob::CiphertextBlob::decode(&ct.blob).unwrap();
+    let b_version = kms.describe_key(&b).unwrap().key.primary_version;
+    parsed.key_id.clone_from(&b);
+    parsed.key_version_id = b_version;
+    let forged = parsed.encode().unwrap();
+    assert!(matches!(
+        kms.decrypt(&forged, &ctx()),
+        Err(Error::InvalidCiphertext)
+    ));
+    assert_eq!(kms.decrypt(&ct.blob, &ctx()).unwrap().key_id, a);
+}
+
+#[test]
+fn import_apis_need_an_external_key() {
+    let (kms, _) = kms();
+    let id = create(&kms, Origin::Kms, KeySpec::Aes256);
+    assert!(matches!(
+        kms.get_parameters_for_import(&id, WrappingAlgorithm::RsaesOaepSha1),
+        Err(Error::UnsupportedOrigin)
+    ));
+    assert!(matches!(
+        kms.delete_key_material(&id),
+        Err(Error::UnsupportedOrigin)
+    ));
+    assert!(matches!(
+        kms.import_key_material(&id, "x", &[0; 256], None),
+        Err(Error::UnsupportedOrigin)
+    ));
+    let err = kms
+        .create_key(CreateKeyInput {
+            spec: KeySpec::Aes256,
+            usage: KeyUsage::EncryptDecrypt,
+            origin: Origin::External,
+            protection_level: ProtectionLevel::Hsm,
+            description: String::new(),
+            enable_automatic_rotation: true,
+            tags: Default::default(),
+        })
+        .unwrap_err();
+    assert!(matches!(
+        err,
+        Error::InvalidParameter {
+            name: "EnableAutomaticRotation",
+            ..
+        }
+    ));
+}
+
+/// The documented matrix (aliyun-kms-api.md §4), row by row, for the four states.
+#[test]
+fn state_matrix() {
+    let (kms, _) = kms();
+    let setup = |s: KeyState| -> String {
+        let id = create(&kms, Origin::External, KeySpec::Aes256);
+        if s != KeyState::PendingImport {
+            import(&kms, &id, &[1; 32], None).unwrap();
+        }
+        match s {
+            KeyState::Disabled => {
+                kms.disable_key(&id).unwrap();
+            }
+            KeyState::PendingDeletion => {
+                kms.schedule_key_deletion(&id, 7).unwrap();
+            }
+            _ => {}
+        }
+        assert_eq!(state(&kms, &id), s);
+        id
+    };
+    let states = [
+        KeyState::Enabled,
+        KeyState::Disabled,
+        KeyState::PendingDeletion,
+        KeyState::PendingImport,
+    ];
+    for s in states {
+        // Encrypt, Decrypt, GenerateDataKey: only Enabled.
+        let id = setup(s);
+        let enc = kms.encrypt(&id, b"x", &ctx());
+        let gdk = kms.generate_data_key(&id, 32, &ctx());
+        match s {
+            KeyState::Enabled => {
+                assert!(enc.is_ok() && gdk.is_ok());
+            }
+            _ => {
+                assert!(matches!(enc, Err(Error::KeyUnusable(u)) if u == s), "{s:?}");
+                assert!(matches!(gdk, Err(Error::KeyUnusable(u)) if u == s), "{s:?}");
+            }
+        }
+        // Decrypt of a blob made while Enabled.
+        let id = setup(KeyState::Enabled);
+        let blob = kms.encrypt(&id, b"x", &ctx()).unwrap().blob;
+        match s {
+            KeyState::Disabled => drop(kms.disable_key(&id).unwrap()),
+            KeyState::PendingDeletion => drop(kms.schedule_key_deletion(&id, 7).unwrap()),
+            KeyState::PendingImport => drop(kms.delete_key_material(&id).unwrap()),
+            KeyState::Enabled => {}
+        }
+        let dec = kms.decrypt(&blob, &ctx());
+        if s == KeyState::Enabled {
+            assert!(dec.is_ok());
+        } else {
+            assert!(matches!(dec, Err(Error::KeyUnusable(u)) if u == s), "{s:?}");
+        }
+
+        // DescribeKey, ListKeys: always.
+        let id = setup(s);
+        assert!(kms.describe_key(&id).is_ok());
+        // EnableKey / DisableKey: Enabled and Disabled only.
+        for op in [Kms::enable_key, Kms::disable_key] {
+            let id = setup(s);
+            let r = op(&kms, &id);
+            if matches!(s, KeyState::Enabled | KeyState::Disabled) {
+                assert!(r.is_ok(), "{s:?}");
+            } else {
+                assert!(matches!(r, Err(Error::StateModifiedFailed)), "{s:?}");
+            }
+        }
+        // ScheduleKeyDeletion: all but PendingDeletion.
+        let id = setup(s);
+        let r = kms.schedule_key_deletion(&id, 7);
+        assert_eq!(r.is_ok(), s != KeyState::PendingDeletion, "{s:?}");
+        // CancelKeyDeletion: only PendingDeletion.
+        let id = setup(s);
+        let r = kms.cancel_key_deletion(&id);
+        assert_eq!(r.is_ok(), s == KeyState::PendingDeletion, "{s:?}");
+        // CreateAlias: all but PendingDeletion.
+        let id = setup(s);
+        let r = kms.create_alias(&format!("alias/a{}", &id[..8]), &id);
+        if s == KeyState::PendingDeletion {
+            assert!(matches!(r, Err(Error::StateModifiedFailed)));
+        } else {
+            assert!(r.is_ok());
+        }
+        // GetParametersForImport, DeleteKeyMaterial: always.
+        let id = setup(s);
+        assert!(
+            kms.get_parameters_for_import(&id, WrappingAlgorithm::RsaesPkcs1V15)
+                .is_ok()
+        );
+        assert!(kms.delete_key_material(&id).is_ok());
+        // ImportKeyMaterial: all but PendingDeletion.
+        let id = setup(s);
+        let r = import(&kms, &id, &[1; 32], None);
+        if s == KeyState::PendingDeletion {
+            assert!(matches!(r, Err(Error::StateModifiedFailed)));
+        } else {
+            r.unwrap();
+            // Re-import keeps Disabled; PendingImport becomes Enabled.
+            let expected = if s == KeyState::Disabled {
+                KeyState::Disabled
+            } else {
+                KeyState::Enabled
+            };
+            assert_eq!(state(&kms, &id), expected);
+        }
+    }
+    assert!(kms.list_keys(1, 100).unwrap().total > 0);
+}
+
+#[test]
+fn cancel_deletion_restores_enabled_or_pending_import() {
+    let (kms, clock) = kms();
+    let with = create(&kms, Origin::Kms, KeySpec::Aes256);
+    let without = create(&kms, Origin::External, KeySpec::Aes256);
+    for id in [&with, &without] {
+        kms.schedule_key_deletion(id, 7).unwrap();
+        kms.cancel_key_deletion(id).unwrap();
+    }
+    assert_eq!(state(&kms, &with), KeyState::Enabled);
+    assert_eq!(state(&kms, &without), KeyState::PendingImport);
+    // The window ends: the key is gone.
+    kms.schedule_key_deletion(&with, 7).unwrap();
+    clock.advance(7 * 86_400);
+    assert!(matches!(kms.describe_key(&with), Err(Error::KeyNotFound)));
+}
+
+#[test]
+fn keys_resolve_by_arn_and_alias() {
+    let (kms, _) = kms();
+    let id = create(&kms, Origin::Kms, KeySpec::Aes256);
+    let arn = kms.key_arn(&id);
+    assert_eq!(kms.describe_key(&arn).unwrap().key.key_id, id);
+    kms.create_alias("alias/app", &id).unwrap();
+    assert_eq!(kms.describe_key("alias/app").unwrap().key.key_id, id);
+    assert_eq!(
+        kms.describe_key(&kms.alias_arn("alias/app"))
+            .unwrap()
+            .key
+            .key_id,
+        id
+    );
+    assert!(matches!(
+        kms.describe_key("alias/none"),
+        Err(Error::AliasNotFound)
+    ));
+    assert!(matches!(
+        kms.describe_key(&format!("acs:kms:cn-beijing:1234567890123456:key/{id}")),
+        Err(Error::KeyNotFound)
+    ));
+    assert!(matches!(
+        kms.describe_key("acs:kms:broken"),
+        Err(Error::KeyNotFound)
+    ));
+    assert!(matches!(
+        kms.create_alias("alias/app", &id),
+        Err(Error::AliasAlreadyExists)
+    ));
+    assert!(matches!(
+        kms.create_alias("nope", &id),
+        Err(Error::InvalidParameter { .. })
+    ));
+}
+
+#[test]
+fn sweep_erases_expired_material_without_a_request() {
+    let (kms, clock) = kms();
+    let id = create(&kms, Origin::External, KeySpec::Aes256);
+    import(&kms, &id, &[4; 32], Some(T0 + 5)).unwrap();
+    assert_eq!(kms.sweep().unwrap(), 0);
+    clock.advance(5);
+    assert_eq!(kms.sweep().unwrap(), 1);
+    let raw = kms.store.get_key(&id).unwrap().unwrap();
+    assert!(!raw.has_material());
+    assert_eq!(raw.state, KeyState::PendingImport);
+}
+
+#[test]
+fn wrong_root_key_is_refused() {
+    let store: Arc<dyn crate::store::KeyStore> = Arc::new(MemoryStore::new());
+    let settings = KmsSettings {
+        region: "r".into(),
+        account_id: "a".into(),
+        wrapping_pool: 0,
+    };
+    let clock = Arc::new(ControlledClock::new(Mode::Fixed(T0)));
+    Kms::new(
+        store.clone(),
+        clock.clone(),
+        Arc::new(OsEntropy),
+        RootKey::generate(&OsEntropy).unwrap(),
+        settings.clone(),
+    )
+    .unwrap();
+    assert!(
+        Kms::new(
+            store,
+            clock,
+            Arc::new(OsEntropy),
+            RootKey::generate(&OsEntropy).unwrap(),
+            settings
+        )
+        .is_err()
+    );
+}
