@@ -200,6 +200,15 @@ mod tests {
     use super::*;
 
     #[test]
+    fn readme_documents_every_code_with_its_status() {
+        let readme = include_str!("../../README.md");
+        for c in ErrorCode::ALL {
+            let row = format!("| {} | `{}` |", c.status(), c.as_str());
+            assert!(readme.contains(&row), "README lacks the row {row}");
+        }
+    }
+
+    #[test]
     fn statuses_follow_the_spec() {
         assert_eq!(ErrorCode::KeyNotFound.status(), 404);
         assert_eq!(ErrorCode::InvalidAccessKeyIdNotFound.status(), 404);
