@@ -253,6 +253,28 @@ async fn protocol_errors_have_their_codes_and_statuses() {
             "InvalidParameter",
         ),
         (
+            vec![
+                ("Action", "ImportKeyMaterial"),
+                ("KeyId", "k"),
+                ("ImportToken", "t"),
+                ("EncryptedKeyMaterial", "AAAA"),
+                ("KeyMaterialExpireUnix", "99999999999999"),
+            ],
+            400,
+            "InvalidParameter",
+        ),
+        (
+            vec![
+                ("Action", "ImportKeyMaterial"),
+                ("KeyId", "k"),
+                ("ImportToken", "t"),
+                ("EncryptedKeyMaterial", "AAAA"),
+                ("KeyMaterialExpireUnix", "-5"),
+            ],
+            400,
+            "InvalidParameter",
+        ),
+        (
             vec![("Action", "Format"), ("Format", "YAML")],
             400,
             "InvalidParameter",

@@ -478,10 +478,11 @@ fn import_key_material(p: &Params, kms: &Kms) -> Outcome {
     // Absent or 0 means the material never expires.
     let expire = match int_param(p, "KeyMaterialExpireUnix")? {
         None | Some(0) => None,
-        Some(t) if t < 0 => {
+        // Past 9999-12-31T23:59:59Z a time cannot be rendered as the service's dates.
+        Some(t) if !(0..=253_402_300_799).contains(&t) => {
             return Err(AliyunError::invalid_because(
                 "KeyMaterialExpireUnix",
-                "It must not be negative.",
+                "It must be Unix seconds between 0 and 253402300799.",
             ));
         }
         Some(t) => Some(t),
