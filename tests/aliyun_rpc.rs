@@ -598,9 +598,63 @@ async fn list_keys_paging_and_shape() {
             .unwrap()
             .ends_with(keys[0]["KeyId"].as_str().unwrap())
     );
+    // Filters: AND across keys, OR within values.
+    let r = call(
+        &st,
+        &[
+            ("Action", "CreateKey"),
+            ("Origin", "EXTERNAL"),
+            ("KeySpec", "Aliyun_SM4"),
+        ],
+    )
+    .await;
+    let ext = r.json()["KeyMetadata"]["KeyId"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let filtered = |f: &'static str| {
+        let st = st.clone();
+        async move {
+            call(&st, &[("Action", "ListKeys"), ("Filters", f)])
+                .await
+                .json()
+        }
+    };
+    let v = filtered(r#"[{"Key":"KeyState","Values":["PendingImport"]}]"#).await;
+    assert_eq!(v["TotalCount"], 1);
+    assert_eq!(v["Keys"]["Key"][0]["KeyId"], ext.as_str());
+    let v = filtered(r#"[{"Key":"KeyState","Values":["Enabled","PendingImport"]}]"#).await;
+    assert_eq!(v["TotalCount"], 4);
+    let v = filtered(
+        r#"[{"Key":"KeyState","Values":["Enabled"]},{"Key":"KeySpec","Values":["Aliyun_SM4"]}]"#,
+    )
+    .await;
+    assert_eq!(v["TotalCount"], 0);
+    let r = call(
+        &st,
+        &[
+            ("Action", "ListKeys"),
+            ("Filters", r#"[{"Key":"Colour","Values":["red"]}]"#),
+        ],
+    )
+    .await;
+    assert_eq!((r.status, code(&r).as_str()), (400, "InvalidParameter"));
+    assert_eq!(
+        call(
+            &st,
+            &[
+                ("Action", "ScheduleKeyDeletion"),
+                ("KeyId", &ext),
+                ("PendingWindowInDays", "7")
+            ]
+        )
+        .await
+        .status,
+        200
+    );
     let r = call(&st, &[("Action", "ListKeys"), ("Format", "XML")]).await;
-    assert_eq!(r.body.matches("<Key>").count(), 3, "{}", r.body);
-    assert!(r.body.contains("<TotalCount>3</TotalCount>"));
+    assert_eq!(r.body.matches("<Key>").count(), 4, "{}", r.body);
+    assert!(r.body.contains("<TotalCount>4</TotalCount>"));
 }
 
 #[actix_web::test]

@@ -414,9 +414,80 @@ fn create_key(p: &Params, kms: &Kms) -> Outcome {
     Ok(fields(json!({ "KeyMetadata": key_metadata(&view, false) })))
 }
 
+/// One `Filters` entry: a key and the values it may take (OR within, AND across).
+#[derive(Debug, serde::Deserialize)]
+struct Filter {
+    #[serde(rename = "Key")]
+    key: String,
+    #[serde(rename = "Values")]
+    values: Vec<String>,
+}
+
+/// Parses `Filters` (`[{"Key":"KeyState","Values":["Enabled"]}]`, at most 10 entries).
+fn filters(p: &Params) -> Result<Vec<Filter>, AliyunError> {
+    let Some(raw) = optional(p, "Filters") else {
+        return Ok(Vec::new());
+    };
+    let bad = |why: &str| AliyunError::invalid_because("Filters", why);
+    let list: Vec<Filter> = serde_json::from_str(raw).map_err(|_| {
+        bad(r#"It must be a JSON array like [{"Key":"KeyState","Values":["Enabled"]}]."#)
+    })?;
+    if list.len() > 10 {
+        return Err(bad("At most 10 filters."));
+    }
+    const KEYS: &[&str] = &[
+        "KeyState",
+        "KeySpec",
+        "KeyUsage",
+        "ProtectionLevel",
+        "CreatorType",
+        "Creator",
+        "keyId",
+        "AliasName",
+        "TagKey",
+        "TagValue",
+        "DKMSInstanceId",
+        "Origin",
+    ];
+    if let Some(f) = list.iter().find(|f| !KEYS.contains(&f.key.as_str())) {
+        return Err(bad(&format!("Unknown filter key {:?}.", f.key)));
+    }
+    Ok(list)
+}
+
+fn filter_matches(kms: &Kms, filters: &[Filter], view: &KeyView) -> bool {
+    let k = &view.key;
+    filters.iter().all(|f| {
+        let any = |got: &str| f.values.iter().any(|v| v == got);
+        match f.key.as_str() {
+            "KeyState" => any(k.state.as_str()),
+            "KeySpec" => any(k.spec.as_str()),
+            "KeyUsage" => any(k.usage.as_str()),
+            "ProtectionLevel" => any(k.protection_level.as_str()),
+            "Origin" => any(k.origin.as_str()),
+            // Every key here was made by a user, none by a cloud service.
+            "CreatorType" => any("User"),
+            "Creator" => any(&k.creator),
+            "keyId" => any(&k.key_id),
+            "DKMSInstanceId" => false,
+            "TagKey" => k.tags.keys().any(|t| any(t)),
+            "TagValue" => k.tags.values().any(|t| any(t)),
+            "AliasName" => kms
+                .alias_names(&k.key_id)
+                .is_ok_and(|names| names.iter().any(|n| any(n))),
+            _ => false,
+        }
+    })
+}
+
 fn list_keys(p: &Params, kms: &Kms) -> Outcome {
     let (number, size) = paging(p)?;
-    let page = kms.list_keys(number, size)?;
+    let filters = filters(p)?;
+    let page = if filters.is_empty() {
+        kms.list_keys(number, size)?
+    } else {
+        kms.list_keys_matching(number, size, |v| filter_matches(kms, &filters, v))?
+    };
     let keys: Vec<Value> = page
         .items
         .iter()

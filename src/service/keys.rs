@@ -147,6 +147,52 @@ impl Kms {
         })
     }
 
+    /// ListKeys with a filter: every key is read (expiry applied) and tested, then the
+    /// matches are paged. Linear in the number of keys, which suits a local server.
+    ///
+    /// # Errors
+    /// Store failures.
+    pub fn list_keys_matching(
+        &self,
+        page: usize,
+        page_size: usize,
+        matches: impl Fn(&KeyView) -> bool,
+    ) -> Result<Page<KeyView>> {
+        let ids = self.store.list_keys(0, usize::MAX)?;
+        let mut all = Vec::new();
+        for id in ids.items {
+            match self.load_id(&id) {
+                Ok(k) => {
+                    let view = self.view(k);
+                    if matches(&view) {
+                        all.push(view);
+                    }
+                }
+                Err(Error::KeyNotFound) => {}
+                Err(e) => return Err(e),
+            }
+        }
+        let offset = page.saturating_sub(1).saturating_mul(page_size);
+        Ok(Page {
+            total: all.len(),
+            items: all.into_iter().skip(offset).take(page_size).collect(),
+        })
+    }
+
+    /// Names of the aliases of a key.
+    ///
+    /// # Errors
+    /// Store failures.
+    pub fn alias_names(&self, key_id: &str) -> Result<Vec<String>> {
+        Ok(self
+            .store
+            .list_aliases(Some(key_id), 0, usize::MAX)?
+            .items
+            .into_iter()
+            .map(|a| a.name)
+            .collect())
+    }
+
     /// EnableKey: allowed from Enabled and Disabled.
     ///
     /// # Errors
