@@ -12,7 +12,7 @@ use serde_json::{Map, Value, json};
 use super::error::{AliyunError, ErrorCode};
 use super::params::Params;
 use crate::clock::iso8601;
-use crate::crypto::wrap::WrappingAlgorithm;
+use crate::crypto::wrap::{WrappingAlgorithm, WrappingKeySpec};
 use crate::service::model::{EncryptionContext, KeySpec, KeyUsage, Origin, ProtectionLevel};
 use crate::service::{CreateKeyInput, KeyView, Kms};
 
@@ -521,8 +521,15 @@ fn list_aliases(p: &Params, kms: &Kms, key: Option<&str>) -> Outcome {
 
 fn get_parameters_for_import(p: &Params, kms: &Kms) -> Outcome {
     let key = required(p, "KeyId")?;
-    let algorithm = WrappingAlgorithm::parse(required(p, "WrappingAlgorithm")?)
-        .ok_or_else(|| AliyunError::invalid("WrappingAlgorithm"))?;
+    // The Aliyun dialect offers the three RSA-2048 algorithms of its documentation.
+    let algorithm = match WrappingAlgorithm::parse(required(p, "WrappingAlgorithm")?) {
+        Some(
+            a @ (WrappingAlgorithm::RsaesPkcs1V15
+            | WrappingAlgorithm::RsaesOaepSha1
+            | WrappingAlgorithm::RsaesOaepSha256),
+        ) => a,
+        _ => return Err(AliyunError::invalid("WrappingAlgorithm")),
+    };
     match required(p, "WrappingKeySpec")? {
         "RSA_2048" => {}
         "EC_SM2" => {
@@ -533,7 +540,7 @@ fn get_parameters_for_import(p: &Params, kms: &Kms) -> Outcome {
         }
         _ => return Err(AliyunError::invalid("WrappingKeySpec")),
     }
-    let params = kms.get_parameters_for_import(key, algorithm)?;
+    let params = kms.get_parameters_for_import(key, algorithm, WrappingKeySpec::Rsa2048)?;
     Ok(fields(json!({
         "KeyId": params.key_id,
         "ImportToken": params.import_token,

@@ -43,6 +43,11 @@ pub enum WrappingAlgorithm {
     RsaesOaepSha1,
     /// RSAES-OAEP with SHA-256 and MGF1-SHA-256 (MGF1-SHA-1 also accepted).
     RsaesOaepSha256,
+    /// RSA-OAEP (SHA-1) of an ephemeral AES key, then AES key wrap with padding (RFC 5649)
+    /// of the material under it (PKCS #11 `CKM_RSA_AES_KEY_WRAP`).
+    RsaAesKeyWrapSha1,
+    /// As [`WrappingAlgorithm::RsaAesKeyWrapSha1`] with OAEP SHA-256.
+    RsaAesKeyWrapSha256,
 }
 
 impl WrappingAlgorithm {
@@ -53,6 +58,8 @@ impl WrappingAlgorithm {
             Self::RsaesPkcs1V15 => "RSAES_PKCS1_V1_5",
             Self::RsaesOaepSha1 => "RSAES_OAEP_SHA_1",
             Self::RsaesOaepSha256 => "RSAES_OAEP_SHA_256",
+            Self::RsaAesKeyWrapSha1 => "RSA_AES_KEY_WRAP_SHA_1",
+            Self::RsaAesKeyWrapSha256 => "RSA_AES_KEY_WRAP_SHA_256",
         }
     }
 
@@ -63,9 +70,50 @@ impl WrappingAlgorithm {
             Self::RsaesPkcs1V15,
             Self::RsaesOaepSha1,
             Self::RsaesOaepSha256,
+            Self::RsaAesKeyWrapSha1,
+            Self::RsaAesKeyWrapSha256,
         ]
         .into_iter()
         .find(|a| a.as_str() == s)
+    }
+}
+
+/// Size of a wrapping key.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum WrappingKeySpec {
+    /// RSA-2048 (the only size the Aliyun dialect offers; pooled).
+    Rsa2048,
+    /// RSA-3072.
+    Rsa3072,
+    /// RSA-4096.
+    Rsa4096,
+}
+
+impl WrappingKeySpec {
+    /// The wire name.
+    #[must_use]
+    pub const fn as_str(self) -> &'static str {
+        match self {
+            Self::Rsa2048 => "RSA_2048",
+            Self::Rsa3072 => "RSA_3072",
+            Self::Rsa4096 => "RSA_4096",
+        }
+    }
+
+    /// Parses a wire name.
+    #[must_use]
+    pub fn parse(s: &str) -> Option<Self> {
+        [Self::Rsa2048, Self::Rsa3072, Self::Rsa4096]
+            .into_iter()
+            .find(|k| k.as_str() == s)
+    }
+
+    const fn key_size(self) -> KeySize {
+        match self {
+            Self::Rsa2048 => KeySize::Rsa2048,
+            Self::Rsa3072 => KeySize::Rsa3072,
+            Self::Rsa4096 => KeySize::Rsa4096,
+        }
     }
 }
 
@@ -97,7 +145,15 @@ impl WrappingKey {
     /// # Errors
     /// [`WrapKeyError`] if AWS-LC fails.
     pub fn generate() -> Result<Self, WrapKeyError> {
-        PrivateDecryptingKey::generate(KeySize::Rsa2048)
+        Self::generate_spec(WrappingKeySpec::Rsa2048)
+    }
+
+    /// Generates a fresh key pair of `spec` (RSA-4096 takes up to a second).
+    ///
+    /// # Errors
+    /// [`WrapKeyError`] if AWS-LC fails.
+    pub fn generate_spec(spec: WrappingKeySpec) -> Result<Self, WrapKeyError> {
+        PrivateDecryptingKey::generate(spec.key_size())
             .map(|private| Self { private })
             .map_err(|_| WrapKeyError)
     }
@@ -143,6 +199,12 @@ impl WrappingKey {
         algorithm: WrappingAlgorithm,
         ciphertext: &[u8],
     ) -> Result<SecretBytes, UnwrapError> {
+        if matches!(
+            algorithm,
+            WrappingAlgorithm::RsaAesKeyWrapSha1 | WrappingAlgorithm::RsaAesKeyWrapSha256
+        ) {
+            return self.unwrap_rsa_aes(algorithm, ciphertext);
+        }
         if ciphertext.len() != self.private.key_size_bytes() {
             return Err(UnwrapError);
         }
@@ -164,6 +226,9 @@ impl WrappingKey {
                     .decrypt(&OAEP_SHA256_MGF1SHA256, ciphertext, &mut out, None)
                     .map(|p| SecretBytes::from_slice(p))
             }
+            WrappingAlgorithm::RsaAesKeyWrapSha1 | WrappingAlgorithm::RsaAesKeyWrapSha256 => {
+                return self.unwrap_rsa_aes(algorithm, ciphertext);
+            }
         };
         match (result, algorithm) {
             (Ok(material), _) => Ok(material),
@@ -172,6 +237,42 @@ impl WrappingKey {
             }
             (Err(_), _) => Err(UnwrapError),
         }
+    }
+
+    /// `C1 ‖ C2`: C1 = RSA-OAEP of an AES key K (k bytes), C2 = RFC 5649 wrap of the
+    /// material under K.
+    fn unwrap_rsa_aes(
+        &self,
+        algorithm: WrappingAlgorithm,
+        ciphertext: &[u8],
+    ) -> Result<SecretBytes, UnwrapError> {
+        use aws_lc_rs::key_wrap::{AES_128, AES_256, KeyEncryptionKey, KeyWrapPadded as _};
+        let k = self.private.key_size_bytes();
+        let (c1, c2) = ciphertext.split_at_checked(k).ok_or(UnwrapError)?;
+        if c2.len() < 16 {
+            return Err(UnwrapError);
+        }
+        let oaep = if algorithm == WrappingAlgorithm::RsaAesKeyWrapSha1 {
+            &OAEP_SHA1_MGF1SHA1
+        } else {
+            &OAEP_SHA256_MGF1SHA256
+        };
+        let mut buf = zeroize::Zeroizing::new(vec![0u8; k]);
+        let aes_key = OaepPrivateDecryptingKey::new(self.private.clone())
+            .map_err(|_| UnwrapError)?
+            .decrypt(oaep, c1, &mut buf, None)
+            .map_err(|_| UnwrapError)?;
+        let cipher = match aes_key.len() {
+            16 => &AES_128,
+            32 => &AES_256,
+            _ => return Err(UnwrapError),
+        };
+        let kek = KeyEncryptionKey::new(cipher, aes_key).map_err(|_| UnwrapError)?;
+        let mut out = zeroize::Zeroizing::new(vec![0u8; c2.len()]);
+        let material = kek
+            .unwrap_with_padding(c2, &mut out)
+            .map_err(|_| UnwrapError)?;
+        Ok(SecretBytes::from_slice(material))
     }
 
     /// OAEP with SHA-256 and MGF1-SHA-1, through the `rsa` crate (see the module docs).
@@ -237,6 +338,17 @@ impl WrappingKeyPool {
             }
         }
         Self { shared }
+    }
+
+    /// A key of `spec`: RSA-2048 from the pool, larger sizes generated in place.
+    ///
+    /// # Errors
+    /// [`WrapKeyError`] if generation fails.
+    pub fn take_spec(&self, spec: WrappingKeySpec) -> Result<WrappingKey, WrapKeyError> {
+        match spec {
+            WrappingKeySpec::Rsa2048 => self.take(),
+            other => WrappingKey::generate_spec(other),
+        }
     }
 
     /// Takes a key from the pool, or generates one in place when the pool is empty.
@@ -331,6 +443,7 @@ mod tests {
                 .encrypt(&OAEP_SHA256_MGF1SHA256, msg, &mut out, None)
                 .unwrap()
                 .len(),
+            other => panic!("not a plain RSA algorithm: {other:?}"),
         };
         out.truncate(n);
         out
@@ -397,6 +510,54 @@ mod tests {
             again.public_key_spki().unwrap()
         );
         assert!(WrappingKey::from_pkcs8(b"junk").is_err());
+    }
+
+    /// The known-answer vectors of shared/fixtures/aws-requests/import-vectors.json.
+    #[test]
+    fn aws_import_vectors_unwrap() {
+        use base64::Engine as _;
+        let b64 = base64::engine::general_purpose::STANDARD;
+        let dir = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/vectors/aws-requests");
+        let pem = std::fs::read_to_string(format!("{dir}/test-wrapping-key-rsa2048.pem")).unwrap();
+        let body: String = pem.lines().filter(|l| !l.starts_with("-----")).collect();
+        let key = WrappingKey::from_pkcs8(&b64.decode(body).unwrap()).unwrap();
+        let vectors: serde_json::Value = serde_json::from_str(
+            &std::fs::read_to_string(format!("{dir}/import-vectors.json")).unwrap(),
+        )
+        .unwrap();
+        let material = hex::decode(vectors["key_material_hex"].as_str().unwrap()).unwrap();
+        assert_eq!(
+            b64.encode(key.public_key_spki().unwrap()),
+            vectors["wrapping_public_key_spki_der_b64"]
+                .as_str()
+                .unwrap()
+        );
+        for name in [
+            "RSAES_OAEP_SHA_1",
+            "RSAES_OAEP_SHA_256",
+            "RSA_AES_KEY_WRAP_SHA_1",
+            "RSA_AES_KEY_WRAP_SHA_256",
+        ] {
+            let alg = WrappingAlgorithm::parse(name).unwrap();
+            let wrapped = b64.decode(vectors[name].as_str().unwrap()).unwrap();
+            assert_eq!(
+                key.unwrap(alg, &wrapped).unwrap().expose(),
+                material.as_slice(),
+                "{name}"
+            );
+            // A flipped bit anywhere fails.
+            let mut bad = wrapped.clone();
+            *bad.last_mut().unwrap() ^= 1;
+            assert!(key.unwrap(alg, &bad).is_err(), "{name}");
+        }
+        // The SHA-1 RSA_AES blob does not unwrap as SHA-256.
+        let wrapped = b64
+            .decode(vectors["RSA_AES_KEY_WRAP_SHA_1"].as_str().unwrap())
+            .unwrap();
+        assert!(
+            key.unwrap(WrappingAlgorithm::RsaAesKeyWrapSha256, &wrapped)
+                .is_err()
+        );
     }
 
     #[test]

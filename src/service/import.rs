@@ -13,7 +13,7 @@ use super::model::{KeyRecord, KeyState, Origin};
 use super::{Error, Kms, Result, WRAP_CACHE_MAX};
 use crate::crypto::SecretBytes;
 use crate::crypto::root::{open_with, seal_with};
-use crate::crypto::wrap::{WrappingAlgorithm, WrappingKey};
+use crate::crypto::wrap::{WrappingAlgorithm, WrappingKey, WrappingKeySpec};
 
 /// How long an import token (and its public key) is valid: 24 hours.
 pub const TOKEN_LIFETIME: i64 = 24 * 3600;
@@ -46,6 +46,8 @@ fn algorithm_byte(a: WrappingAlgorithm) -> u8 {
         WrappingAlgorithm::RsaesPkcs1V15 => 1,
         WrappingAlgorithm::RsaesOaepSha1 => 2,
         WrappingAlgorithm::RsaesOaepSha256 => 3,
+        WrappingAlgorithm::RsaAesKeyWrapSha1 => 4,
+        WrappingAlgorithm::RsaAesKeyWrapSha256 => 5,
     }
 }
 
@@ -67,12 +69,13 @@ impl Kms {
         &self,
         reference: &str,
         algorithm: WrappingAlgorithm,
+        spec: WrappingKeySpec,
     ) -> Result<ImportParameters> {
         let key = self.load(reference)?;
         require_external(&key)?;
         let wrapping_key = self
             .pool
-            .take()
+            .take_spec(spec)
             .map_err(|e| Error::Internal(e.to_string()))?;
         let public_key = wrapping_key
             .public_key_spki()
@@ -136,6 +139,8 @@ impl Kms {
             1 => WrappingAlgorithm::RsaesPkcs1V15,
             2 => WrappingAlgorithm::RsaesOaepSha1,
             3 => WrappingAlgorithm::RsaesOaepSha256,
+            4 => WrappingAlgorithm::RsaAesKeyWrapSha1,
+            5 => WrappingAlgorithm::RsaAesKeyWrapSha256,
             _ => return Err(Error::InvalidImportToken),
         };
         let (&id_len, rest) = rest.split_first().ok_or(Error::InvalidImportToken)?;

@@ -9,7 +9,7 @@ use super::model::{EncryptionContext, KeySpec, KeyState, KeyUsage, Origin, Prote
 use super::*;
 use crate::clock::{ControlledClock, Mode};
 use crate::crypto::random::OsEntropy;
-use crate::crypto::wrap::WrappingAlgorithm;
+use crate::crypto::wrap::{WrappingAlgorithm, WrappingKeySpec};
 use crate::store::MemoryStore;
 
 const T0: i64 = 1_704_067_200; // 2024-01-01T00:00:00Z
@@ -57,7 +57,11 @@ fn wrap(public_der: &[u8], material: &[u8]) -> Vec<u8> {
 
 /// GetParametersForImport + wrap + ImportKeyMaterial.
 fn import(kms: &Kms, id: &str, material: &[u8], expire: Option<i64>) -> Result<model::KeyRecord> {
-    let p = kms.get_parameters_for_import(id, WrappingAlgorithm::RsaesOaepSha256)?;
+    let p = kms.get_parameters_for_import(
+        id,
+        WrappingAlgorithm::RsaesOaepSha256,
+        WrappingKeySpec::Rsa2048,
+    )?;
     kms.import_key_material(id, &p.import_token, &wrap(&p.public_key, material), expire)
 }
 
@@ -158,10 +162,18 @@ fn tokens_are_bound_to_key_and_expire_after_24_hours() {
     let a = create(&kms, Origin::External, KeySpec::Sm4);
     let b = create(&kms, Origin::External, KeySpec::Sm4);
     let pa = kms
-        .get_parameters_for_import(&a, WrappingAlgorithm::RsaesOaepSha256)
+        .get_parameters_for_import(
+            &a,
+            WrappingAlgorithm::RsaesOaepSha256,
+            WrappingKeySpec::Rsa2048,
+        )
         .unwrap();
     let pb = kms
-        .get_parameters_for_import(&b, WrappingAlgorithm::RsaesOaepSha256)
+        .get_parameters_for_import(
+            &b,
+            WrappingAlgorithm::RsaesOaepSha256,
+            WrappingKeySpec::Rsa2048,
+        )
         .unwrap();
     assert_ne!(
         pa.public_key, pb.public_key,
@@ -231,7 +243,11 @@ fn import_apis_need_an_external_key() {
     let (kms, _) = kms();
     let id = create(&kms, Origin::Kms, KeySpec::Aes256);
     assert!(matches!(
-        kms.get_parameters_for_import(&id, WrappingAlgorithm::RsaesOaepSha1),
+        kms.get_parameters_for_import(
+            &id,
+            WrappingAlgorithm::RsaesOaepSha1,
+            WrappingKeySpec::Rsa2048
+        ),
         Err(Error::UnsupportedOrigin)
     ));
     assert!(matches!(
@@ -351,8 +367,12 @@ fn state_matrix() {
         // GetParametersForImport, DeleteKeyMaterial: always.
         let id = setup(s);
         assert!(
-            kms.get_parameters_for_import(&id, WrappingAlgorithm::RsaesPkcs1V15)
-                .is_ok()
+            kms.get_parameters_for_import(
+                &id,
+                WrappingAlgorithm::RsaesPkcs1V15,
+                WrappingKeySpec::Rsa2048
+            )
+            .is_ok()
         );
         assert!(kms.delete_key_material(&id).is_ok());
         // ImportKeyMaterial: all but PendingDeletion.
