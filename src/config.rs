@@ -69,6 +69,9 @@ pub struct ServeArgs {
     /// Enables the admin endpoints (`/_qkms/...`), protected by this bearer secret.
     #[arg(long, env = "QKMS_ADMIN")]
     pub admin: Option<String>,
+    /// 12-digit account ID in AWS ARNs [default: 111122223333].
+    #[arg(long, env = "QKMS_AWS_ACCOUNT_ID")]
+    pub aws_account_id: Option<String>,
 }
 
 /// The TOML file: the same settings, in kebab-case or snake_case.
@@ -87,6 +90,8 @@ struct FileConfig {
     log: Option<String>,
     clock: Option<String>,
     admin: Option<String>,
+    #[serde(alias = "aws_account_id")]
+    aws_account_id: Option<String>,
 }
 
 /// Validated configuration.
@@ -112,6 +117,8 @@ pub struct Config {
     pub clock: Mode,
     /// Admin bearer secret; `None` disables the admin endpoints.
     pub admin: Option<SecretBytes>,
+    /// Account ID in AWS ARNs.
+    pub aws_account_id: String,
 }
 
 /// Configuration errors.
@@ -209,9 +216,19 @@ impl Config {
             Some(s) => Some(SecretBytes::from_slice(s.as_bytes())),
             None => None,
         };
+        let aws_account_id = args
+            .aws_account_id
+            .or(file.aws_account_id)
+            .unwrap_or_else(|| crate::server::DEFAULT_AWS_ACCOUNT_ID.into());
+        if aws_account_id.len() != 12 || !aws_account_id.bytes().all(|b| b.is_ascii_digit()) {
+            return Err(ConfigError::Invalid(
+                "--aws-account-id must be 12 digits".into(),
+            ));
+        }
         Ok(Self {
             clock,
             admin,
+            aws_account_id,
             listen: args
                 .listen
                 .or(file.listen)

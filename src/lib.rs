@@ -12,6 +12,9 @@
 //! The way back runs in reverse: a domain value or [`service::Error`] becomes the
 //! protocol's response or error code, rendered as JSON or XML.
 //!
+//! Requests with an `X-Amz-Target` header take the same path through [`aws`], the
+//! AWS-KMS-compatible JSON 1.1 dialect, over the same key store.
+//!
 //! Other modules: [`config`] (CLI, environment, TOML), [`clock`] (injected time),
 //! [`auth`] (credentials shared by the protocols).
 
@@ -19,6 +22,7 @@
 
 pub mod aliyun;
 pub mod auth;
+pub mod aws;
 pub mod clock;
 pub mod config;
 pub mod crypto;

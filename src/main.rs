@@ -81,7 +81,8 @@ fn serve(config: Config) -> Result<(), String> {
         clock,
         Credentials::new(config.credentials.clone()),
         config.admin.clone(),
-    );
+    )
+    .with_aws_account_id(config.aws_account_id.clone());
 
     let listener = TcpListener::bind(&config.listen)
         .map_err(|e| format!("listen on {}: {e}", config.listen))?;

@@ -296,7 +296,7 @@ pub fn call(action: Action, p: &Params, kms: &Kms) -> Outcome {
             Ok(Map::new())
         }
         Action::CancelKeyDeletion => kms
-            .cancel_key_deletion(required(p, "KeyId")?)
+            .cancel_key_deletion(required(p, "KeyId")?, false)
             .map(|_| Map::new())
             .map_err(Into::into),
         Action::UpdateKeyDescription => {
@@ -319,6 +319,12 @@ pub fn call(action: Action, p: &Params, kms: &Kms) -> Outcome {
         Action::GenerateDataKeyWithoutPlaintext => generate_data_key(p, kms, false),
         Action::CreateAlias => {
             let alias = required(p, "AliasName")?;
+            if alias.starts_with("alias/acs") {
+                return Err(AliyunError::invalid_because(
+                    "AliasName",
+                    "The prefix alias/acs is reserved.",
+                ));
+            }
             let key = required(p, "KeyId")?;
             kms.create_alias(alias, key)?;
             Ok(Map::new())
@@ -342,7 +348,7 @@ pub fn call(action: Action, p: &Params, kms: &Kms) -> Outcome {
             if tags.is_empty() {
                 return Err(AliyunError::missing("Tags"));
             }
-            kms.tag_key(key, &tags)?;
+            kms.tag_key(key, &tags, 20)?;
             Ok(Map::new())
         }
         Action::UntagResource => {

@@ -179,7 +179,7 @@ impl From<Error> for AliyunError {
             Error::ExpiredImportToken => {
                 Self::new(C::ExpiredImportToken, "import token is expired.")
             }
-            Error::InvalidKeyMaterial => {
+            Error::InvalidKeyMaterial | Error::UnwrapFailed => {
                 Self::new(C::InvalidKeyMaterial, "key material is invalid.")
             }
             Error::InvalidCiphertext => Self::invalid_because(
@@ -190,6 +190,9 @@ impl From<Error> for AliyunError {
                 Self::new(C::AliasAlreadyExists, "AliasName Already Exists.")
             }
             Error::InvalidParameter { name, reason } => Self::invalid_because(name, &reason),
+            Error::TooManyTags(max) => {
+                Self::invalid_because("Tags", &format!("A key has at most {max} tags."))
+            }
             Error::Internal(detail) => Self::internal(&detail),
         }
     }

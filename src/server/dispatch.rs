@@ -1,11 +1,11 @@
-//! Protocol choice and payload limits. Every path and method other than `GET /healthz`
-//! goes to the Aliyun RPC handler, which renders its own errors for wrong paths and methods
+//! Protocol choice and payload limits. A request with `X-Amz-Target` goes to the AWS
+//! handler; every other path and method other than `GET /healthz` goes to the Aliyun RPC handler, which renders its own errors for wrong paths and methods
 //! and reads the body itself, so an oversized body gets a protocol error, not actix's text.
 
-use actix_web::{HttpResponse, web};
+use actix_web::{HttpRequest, HttpResponse, web};
 
 use super::{AppState, admin};
-use crate::aliyun;
+use crate::{aliyun, aws};
 
 pub(super) fn configure(cfg: &mut web::ServiceConfig, state: AppState) {
     cfg.app_data(web::Data::new(state))
@@ -15,7 +15,20 @@ pub(super) fn configure(cfg: &mut web::ServiceConfig, state: AppState) {
                 .route(web::get().to(admin::get_clock))
                 .route(web::post().to(admin::post_clock)),
         )
-        .default_service(web::to(aliyun::handle));
+        .default_service(web::to(route));
+}
+
+/// `X-Amz-Target` present → AWS JSON 1.1; anything else → Aliyun RPC.
+async fn route(
+    req: HttpRequest,
+    payload: web::Payload,
+    state: web::Data<AppState>,
+) -> HttpResponse {
+    if req.headers().contains_key("x-amz-target") {
+        aws::handle(req, payload, state).await
+    } else {
+        aliyun::handle(req, payload, state).await
+    }
 }
 
 async fn healthz() -> HttpResponse {

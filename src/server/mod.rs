@@ -14,6 +14,9 @@ use crate::clock::ControlledClock;
 use crate::crypto::SecretBytes;
 use crate::service::Kms;
 
+/// Account ID in AWS ARNs unless configured.
+pub const DEFAULT_AWS_ACCOUNT_ID: &str = "111122223333";
+
 /// Largest request body accepted, in bytes.
 pub const MAX_BODY: usize = 64 * 1024;
 /// How often expired material and ended deletion windows are swept.
@@ -34,6 +37,8 @@ pub struct AppState {
     pub clock: Arc<ControlledClock>,
     /// Admin bearer secret; `None` disables the admin endpoints.
     pub admin: Option<SecretBytes>,
+    /// Account ID in AWS ARNs.
+    pub aws_account_id: String,
 }
 
 impl AppState {
@@ -53,7 +58,15 @@ impl AppState {
             host_id,
             clock,
             admin,
+            aws_account_id: DEFAULT_AWS_ACCOUNT_ID.to_owned(),
         }
+    }
+
+    /// Sets the account ID of AWS ARNs.
+    #[must_use]
+    pub fn with_aws_account_id(mut self, account: String) -> Self {
+        self.aws_account_id = account;
+        self
     }
 }
 

@@ -30,13 +30,18 @@ pub enum Error {
     /// The import token's 24 hours are over.
     #[error("import token is expired")]
     ExpiredImportToken,
-    /// The wrapped material does not unwrap, has the wrong size, or differs from the
-    /// material first imported.
+    /// The wrapped material does not unwrap with the token's wrapping key and algorithm.
+    #[error("the wrapped key material does not unwrap")]
+    UnwrapFailed,
+    /// The material has the wrong size, or differs from the material first imported.
     #[error("key material is invalid")]
     InvalidKeyMaterial,
     /// The ciphertext is malformed, or does not authenticate (wrong context, tampering).
     #[error("the ciphertext is invalid")]
     InvalidCiphertext,
+    /// The key would carry more tags than the protocol allows.
+    #[error("a key has at most {0} tags")]
+    TooManyTags(usize),
     /// An alias with that name exists.
     #[error("alias already exists")]
     AliasAlreadyExists,

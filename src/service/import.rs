@@ -208,7 +208,7 @@ impl Kms {
         let material = token
             .wrapping_key
             .unwrap(token.algorithm, encrypted_material)
-            .map_err(|_| Error::InvalidKeyMaterial)?;
+            .map_err(|_| Error::UnwrapFailed)?;
         if material.len() != key.spec.material_len() {
             return Err(Error::InvalidKeyMaterial);
         }

@@ -125,6 +125,19 @@ impl Kms {
         self.load(reference).map(|k| self.view(k))
     }
 
+    /// `n` random bytes (GenerateRandom).
+    ///
+    /// # Errors
+    /// [`Error::InvalidParameter`] outside 1–1024.
+    pub fn random_bytes(&self, n: usize) -> Result<SecretBytes> {
+        if n == 0 || n > 1024 {
+            return Err(Error::invalid("NumberOfBytes", "must be 1 to 1024"));
+        }
+        let mut out = SecretBytes::new(vec![0u8; n]);
+        self.random_secret(&mut out)?;
+        Ok(out)
+    }
+
     /// ListKeys: one page of keys in creation order (`page` counts from 1).
     ///
     /// # Errors
@@ -236,20 +249,21 @@ impl Kms {
         Ok(self.view(key))
     }
 
-    /// CancelKeyDeletion: back to Enabled, or PendingImport for a key without material.
+    /// CancelKeyDeletion: back to Enabled (Aliyun) or Disabled (AWS, `to_disabled`), or
+    /// PendingImport for a key without material.
     ///
     /// # Errors
     /// [`Error::StateModifiedFailed`] unless PendingDeletion.
-    pub fn cancel_key_deletion(&self, reference: &str) -> Result<KeyView> {
+    pub fn cancel_key_deletion(&self, reference: &str, to_disabled: bool) -> Result<KeyView> {
         let (key, ()) = self.update(reference, |key, _| {
             if key.state != KeyState::PendingDeletion {
                 return Err(Error::StateModifiedFailed);
             }
             key.delete_date = None;
-            key.state = if key.has_material() {
-                KeyState::Enabled
-            } else {
-                KeyState::PendingImport
+            key.state = match (key.has_material(), to_disabled) {
+                (false, _) => KeyState::PendingImport,
+                (true, true) => KeyState::Disabled,
+                (true, false) => KeyState::Enabled,
             };
             Ok(())
         })?;
@@ -271,17 +285,22 @@ impl Kms {
         Ok(self.view(key))
     }
 
-    /// TagResource: adds or replaces tags (at most 20 per key).
+    /// TagResource: adds or replaces tags, at most `max` per key (20 on Aliyun, 50 on AWS).
     ///
     /// # Errors
-    /// Key lookup errors, [`Error::InvalidParameter`] beyond 20 tags.
-    pub fn tag_key(&self, reference: &str, tags: &BTreeMap<String, String>) -> Result<KeyView> {
+    /// Key lookup errors, [`Error::TooManyTags`] beyond `max`.
+    pub fn tag_key(
+        &self,
+        reference: &str,
+        tags: &BTreeMap<String, String>,
+        max: usize,
+    ) -> Result<KeyView> {
         let (key, ()) = self.update(reference, |key, _| {
             for (k, v) in tags {
                 key.tags.insert(k.clone(), v.clone());
             }
-            if key.tags.len() > 20 {
-                return Err(Error::invalid("Tags", "a key has at most 20 tags"));
+            if key.tags.len() > max {
+                return Err(Error::TooManyTags(max));
             }
             Ok(())
         })?;
@@ -375,14 +394,14 @@ impl Kms {
     }
 }
 
-/// `alias/` + 1–255 characters of `[A-Za-z0-9:/_-]`, not starting with `alias/acs`.
+/// `alias/` + 1–255 characters of `[A-Za-z0-9:/_-]`; reserved prefixes are each
+/// protocol's business.
 fn validate_alias_name(name: &str) -> Result<()> {
     let Some(rest) = name.strip_prefix("alias/") else {
         return Err(Error::invalid("AliasName", "must start with alias/"));
     };
     let ok = !rest.is_empty()
         && rest.len() <= 255
-        && !rest.starts_with("acs")
         && rest
             .chars()
             .all(|c| c.is_ascii_alphanumeric() || matches!(c, ':' | '/' | '_' | '-'));

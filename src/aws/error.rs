@@ -1,0 +1,239 @@
+//! AWS JSON 1.1 exceptions: one closed enum with the `__type` names and statuses
+//! (400 for every client error, 500 only for `KMSInternalException`, so that no client
+//! retries a mistake), and the one mapping from the domain error.
+
+use actix_web::HttpResponse;
+use actix_web::http::StatusCode;
+use serde_json::json;
+
+use crate::service::Error;
+use crate::service::model::KeyState;
+
+macro_rules! exceptions {
+    ($($(#[$m:meta])* $variant:ident = $wire:literal, $status:literal;)+) => {
+        /// An AWS KMS exception.
+        #[derive(Debug, Clone, Copy, PartialEq, Eq)]
+        pub enum Exception {
+            $($(#[$m])* $variant),+
+        }
+
+        impl Exception {
+            /// Every exception.
+            pub const ALL: &'static [Self] = &[$(Self::$variant),+];
+
+            /// The `__type` name.
+            #[must_use]
+            pub const fn as_str(self) -> &'static str {
+                match self { $(Self::$variant => $wire),+ }
+            }
+
+            /// The HTTP status.
+            #[must_use]
+            pub const fn status(self) -> u16 {
+                match self { $(Self::$variant => $status),+ }
+            }
+        }
+    };
+}
+
+exceptions! {
+    /// No such key or alias, or an ARN of another region or account.
+    NotFound = "NotFoundException", 400;
+    /// A malformed ARN, or an alias where only a key is accepted.
+    InvalidArn = "InvalidArnException", 400;
+    /// The key is disabled.
+    Disabled = "DisabledException", 400;
+    /// The key's state forbids the operation.
+    KmsInvalidState = "KMSInvalidStateException", 400;
+    /// Not supported for this key (e.g. import on a non-EXTERNAL key).
+    UnsupportedOperation = "UnsupportedOperationException", 400;
+    /// The import token does not decode or belongs to another key.
+    InvalidImportToken = "InvalidImportTokenException", 400;
+    /// The import token expired.
+    ExpiredImportToken = "ExpiredImportTokenException", 400;
+    /// The material has the wrong size or differs from the first import.
+    IncorrectKeyMaterial = "IncorrectKeyMaterialException", 400;
+    /// The ciphertext (or wrapped material) does not decrypt.
+    InvalidCiphertext = "InvalidCiphertextException", 400;
+    /// Decrypt's KeyId is not the key that encrypted.
+    IncorrectKey = "IncorrectKeyException", 400;
+    /// The key cannot be used this way.
+    InvalidKeyUsage = "InvalidKeyUsageException", 400;
+    /// The alias exists.
+    AlreadyExists = "AlreadyExistsException", 400;
+    /// The alias name is not valid.
+    InvalidAliasName = "InvalidAliasNameException", 400;
+    /// The paging marker is not valid.
+    InvalidMarker = "InvalidMarkerException", 400;
+    /// A real quota was reached (tags or aliases per key).
+    LimitExceeded = "LimitExceededException", 400;
+    /// A tag is not valid.
+    Tag = "TagException", 400;
+    /// The `alias/aws/` prefix is reserved.
+    NotAuthorized = "NotAuthorizedException", 400;
+    /// A value breaks a constraint.
+    Validation = "ValidationException", 400;
+    /// The body is not JSON, or a member has the wrong type.
+    Serialization = "SerializationException", 400;
+    /// Unknown `X-Amz-Target`.
+    UnknownOperation = "UnknownOperationException", 400;
+    /// No `Authorization` header.
+    MissingAuthenticationToken = "MissingAuthenticationTokenException", 400;
+    /// A malformed `Authorization` header.
+    IncompleteSignature = "IncompleteSignatureException", 400;
+    /// Wrong signature, or a request outside the time window.
+    InvalidSignature = "InvalidSignatureException", 400;
+    /// Unknown access key.
+    UnrecognizedClient = "UnrecognizedClientException", 400;
+    /// `DryRun: true` and the request would have succeeded.
+    DryRunOperation = "DryRunOperationException", 412;
+    /// A fault inside qkms (details only in the log).
+    KmsInternal = "KMSInternalException", 500;
+}
+
+/// An error reply.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AwsError {
+    /// The exception.
+    pub exception: Exception,
+    /// The message.
+    pub message: String,
+}
+
+impl AwsError {
+    /// An error with a message.
+    pub fn new(exception: Exception, message: impl Into<String>) -> Self {
+        Self {
+            exception,
+            message: message.into(),
+        }
+    }
+
+    /// `ValidationException` in AWS's wording for one member.
+    #[must_use]
+    pub fn validation(member: &str, constraint: &str) -> Self {
+        Self::new(
+            Exception::Validation,
+            format!(
+                "1 validation error detected: Value at '{}' failed to satisfy constraint: {constraint}",
+                lower_camel(member)
+            ),
+        )
+    }
+
+    /// `ValidationException` for a missing required member.
+    #[must_use]
+    pub fn missing(member: &str) -> Self {
+        Self::new(
+            Exception::Validation,
+            format!(
+                "1 validation error detected: Value null at '{}' failed to satisfy constraint: Member must not be null",
+                lower_camel(member)
+            ),
+        )
+    }
+
+    /// `KMSInternalException`; the detail is logged, never sent.
+    #[must_use]
+    pub fn internal(detail: &str) -> Self {
+        tracing::error!(detail, "internal failure");
+        Self::new(Exception::KmsInternal, "An internal error occurred.")
+    }
+
+    /// Maps a domain error; `arn` names the key (or alias) the request was about.
+    #[must_use]
+    pub fn from_service(e: Error, arn: &str) -> Self {
+        use Exception as X;
+        match e {
+            Error::KeyNotFound => Self::new(X::NotFound, format!("Key '{arn}' does not exist")),
+            Error::AliasNotFound => Self::new(X::NotFound, format!("Alias {arn} is not found.")),
+            Error::KeyVersionNotFound | Error::InvalidCiphertext => {
+                Self::new(X::InvalidCiphertext, "")
+            }
+            Error::KeyUnusable(KeyState::Disabled) => {
+                Self::new(X::Disabled, format!("{arn} is disabled."))
+            }
+            Error::KeyUnusable(KeyState::PendingDeletion) => {
+                Self::new(X::KmsInvalidState, format!("{arn} is pending deletion."))
+            }
+            Error::KeyUnusable(KeyState::PendingImport | KeyState::Enabled) => {
+                Self::new(X::KmsInvalidState, format!("{arn} is pending import."))
+            }
+            Error::StateModifiedFailed => Self::new(
+                X::KmsInvalidState,
+                format!("{arn} is not in a valid state for this operation."),
+            ),
+            Error::UnsupportedOrigin => Self::new(
+                X::UnsupportedOperation,
+                format!("{arn} origin is AWS_KMS which is not valid for this operation."),
+            ),
+            Error::InvalidImportToken => {
+                Self::new(X::InvalidImportToken, "Import token is invalid.")
+            }
+            Error::ExpiredImportToken => {
+                Self::new(X::ExpiredImportToken, "Import token is expired.")
+            }
+            Error::UnwrapFailed => Self::new(
+                X::InvalidCiphertext,
+                "The wrapped key material could not be decrypted.",
+            ),
+            Error::InvalidKeyMaterial => Self::new(
+                X::IncorrectKeyMaterial,
+                "The key material must be 256 bits and, for a re-import, the same material as before.",
+            ),
+            Error::AliasAlreadyExists => Self::new(
+                X::AlreadyExists,
+                format!("An alias with the name {arn} already exists"),
+            ),
+            Error::TooManyTags(max) => Self::new(
+                X::LimitExceeded,
+                format!("A key can have at most {max} tags."),
+            ),
+            Error::InvalidParameter { name, reason } => {
+                Self::validation(name, &format!("Member {reason}"))
+            }
+            Error::Internal(detail) => Self::internal(&detail),
+        }
+    }
+
+    /// The HTTP response: `{"__type","message"}` with `x-amzn-ErrorType` and the request ID.
+    #[must_use]
+    pub fn respond(&self, request_id: &str) -> HttpResponse {
+        let status =
+            StatusCode::from_u16(self.exception.status()).unwrap_or(StatusCode::BAD_REQUEST);
+        HttpResponse::build(status)
+            .content_type("application/x-amz-json-1.1")
+            .insert_header(("x-amzn-RequestId", request_id))
+            .insert_header(("x-amzn-ErrorType", self.exception.as_str()))
+            .body(json!({"__type": self.exception.as_str(), "message": self.message}).to_string())
+    }
+}
+
+/// `KeyId` → `keyId`, as AWS names members in validation messages.
+fn lower_camel(member: &str) -> String {
+    let mut chars = member.chars();
+    match chars.next() {
+        Some(c) => c.to_lowercase().chain(chars).collect(),
+        None => String::new(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn only_internal_faults_are_5xx_and_none_is_retried_as_throttling() {
+        for x in Exception::ALL {
+            assert_eq!(x.status() >= 500, *x == Exception::KmsInternal, "{x:?}");
+            assert!(x.status() != 429);
+            assert!(!x.as_str().contains("Throttl"));
+        }
+    }
+
+    #[test]
+    fn validation_message_uses_lower_camel_member() {
+        let e = AwsError::missing("KeyId");
+        assert!(e.message.contains("Value null at 'keyId'"));
+    }
+}
