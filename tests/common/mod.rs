@@ -102,7 +102,9 @@ pub async fn send(state: &AppState, req: test::TestRequest) -> Resp {
     };
     let status = resp.status().as_u16();
     let content_type = header("content-type");
-    let request_id = header("x-acs-request-id");
+    let request_id = Some(header("x-acs-request-id"))
+        .filter(|h| !h.is_empty())
+        .unwrap_or_else(|| header("x-amzn-requestid"));
     let body = String::from_utf8(test::read_body(resp).await.to_vec()).unwrap();
     Resp {
         status,
@@ -116,6 +118,66 @@ pub async fn send(state: &AppState, req: test::TestRequest) -> Resp {
 pub async fn call(state: &AppState, params: &[(&str, &str)]) -> Resp {
     let uri = format!("/?{}", signed_query("POST", params));
     send(state, test::TestRequest::post().uri(&uri)).await
+}
+
+/// Sends a SigV4-signed JSON 1.1 request (`testid`/`testsecret`, region `us-east-1`).
+pub async fn aws(state: &AppState, op: &str, body: &serde_json::Value) -> Resp {
+    aws_raw(
+        state,
+        op,
+        body.to_string().as_bytes(),
+        "testid",
+        "testsecret",
+    )
+    .await
+}
+
+/// As [`aws`] with a raw body and explicit credentials.
+pub async fn aws_raw(state: &AppState, op: &str, body: &[u8], id: &str, secret: &str) -> Resp {
+    use actix_web::http::header::{HeaderMap, HeaderName, HeaderValue};
+    use sha2::Digest as _;
+    let amz_date = chrono::Utc::now().format("%Y%m%dT%H%M%SZ").to_string();
+    let date = &amz_date[..8];
+    let target = format!("TrentService.{op}");
+    let mut headers = HeaderMap::new();
+    for (k, v) in [
+        ("content-type", "application/x-amz-json-1.1"),
+        ("host", "localhost:8080"),
+        ("x-amz-date", amz_date.as_str()),
+        ("x-amz-target", target.as_str()),
+    ] {
+        headers.insert(
+            HeaderName::from_static(k),
+            HeaderValue::from_str(v).unwrap(),
+        );
+    }
+    let signed = "content-type;host;x-amz-date;x-amz-target";
+    let canonical = qkms::aws::sigv4::canonical_request("POST", "/", "", &headers, signed, body);
+    let sts = format!(
+        "AWS4-HMAC-SHA256\n{amz_date}\n{date}/us-east-1/kms/aws4_request\n{}",
+        hex::encode(sha2::Sha256::digest(canonical.as_bytes()))
+    );
+    let key = qkms::aws::sigv4::signing_key(
+        &SecretBytes::from_slice(secret.as_bytes()),
+        date,
+        "us-east-1",
+        "kms",
+    );
+    use hmac::{KeyInit as _, Mac as _};
+    let mut mac = hmac::Hmac::<sha2::Sha256>::new_from_slice(&key).unwrap();
+    mac.update(sts.as_bytes());
+    let signature = hex::encode(mac.finalize().into_bytes());
+    let auth = format!(
+        "AWS4-HMAC-SHA256 Credential={id}/{date}/us-east-1/kms/aws4_request, SignedHeaders={signed}, Signature={signature}"
+    );
+    let mut req = test::TestRequest::post()
+        .uri("/")
+        .set_payload(body.to_vec());
+    for (k, v) in &headers {
+        req = req.insert_header((k.clone(), v.clone()));
+    }
+    req = req.insert_header(("authorization", auth));
+    send(state, req).await
 }
 
 static NONCE: AtomicU64 = AtomicU64::new(1);
