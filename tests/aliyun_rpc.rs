@@ -724,6 +724,40 @@ async fn state_errors_are_409() {
 }
 
 #[actix_web::test]
+async fn browsers_get_cors_headers() {
+    use actix_web::App;
+    let (st, _) = state();
+    let app = actix_web::test::init_service(
+        App::new()
+            .wrap(qkms::server::cors())
+            .configure(qkms::server::configure(st)),
+    )
+    .await;
+    let preflight = TestRequest::default()
+        .method(actix_web::http::Method::OPTIONS)
+        .uri("/")
+        .insert_header(("origin", "http://docs.example"))
+        .insert_header(("access-control-request-method", "POST"))
+        .insert_header((
+            "access-control-request-headers",
+            "x-amz-target,authorization",
+        ))
+        .to_request();
+    let resp = actix_web::test::call_service(&app, preflight).await;
+    assert!(resp.status().is_success(), "{:?}", resp.status());
+    assert!(resp.headers().contains_key("access-control-allow-origin"));
+    let get = TestRequest::get()
+        .uri("/healthz")
+        .insert_header(("origin", "http://docs.example"))
+        .to_request();
+    let resp = actix_web::test::call_service(&app, get).await;
+    assert_eq!(
+        resp.headers().get("access-control-allow-origin").unwrap(),
+        "http://docs.example"
+    );
+}
+
+#[actix_web::test]
 async fn admin_clock_needs_its_credential() {
     let (st, clock) = state();
     let r = send(&st, TestRequest::get().uri("/_qkms/clock")).await;

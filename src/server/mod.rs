@@ -75,6 +75,19 @@ pub fn configure(state: AppState) -> impl FnOnce(&mut web::ServiceConfig) {
     move |cfg| dispatch::configure(cfg, state)
 }
 
+/// Cross-origin access for people who try the API from a browser page (OpenAPI-Explorer
+/// style): any origin, GET and POST, any request header; the request-ID headers are
+/// readable by the page. Credentials are signatures, not cookies, so no cookies are allowed.
+#[must_use]
+pub fn cors() -> actix_cors::Cors {
+    actix_cors::Cors::default()
+        .allow_any_origin()
+        .allowed_methods(["GET", "POST"])
+        .allow_any_header()
+        .expose_headers(["x-acs-request-id", "x-amzn-RequestId", "x-amzn-ErrorType"])
+        .max_age(3600)
+}
+
 /// Serves on an already-bound listener until SIGINT/SIGTERM; then drains and returns.
 ///
 /// # Errors
@@ -96,10 +109,14 @@ pub async fn run(listener: TcpListener, state: AppState) -> std::io::Result<()> 
         })
     };
     let app_state = state.clone();
-    let server = HttpServer::new(move || App::new().configure(configure(app_state.clone())))
-        .listen(listener)?
-        .shutdown_timeout(5)
-        .run();
+    let server = HttpServer::new(move || {
+        App::new()
+            .wrap(cors())
+            .configure(configure(app_state.clone()))
+    })
+    .listen(listener)?
+    .shutdown_timeout(5)
+    .run();
     let result = server.await;
     sweeper.abort();
     state.kms.shutdown();
