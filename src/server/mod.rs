@@ -78,7 +78,6 @@ pub fn configure(state: AppState) -> impl FnOnce(&mut web::ServiceConfig) {
 /// Cross-origin access for people who try the API from a browser page (OpenAPI-Explorer
 /// style): any origin, GET and POST, any request header; the request-ID headers are
 /// readable by the page. Credentials are signatures, not cookies, so no cookies are allowed.
-#[must_use]
 pub fn cors() -> actix_cors::Cors {
     actix_cors::Cors::default()
         .allow_any_origin()
