@@ -187,10 +187,12 @@ impl Kms {
         expire: Option<i64>,
     ) -> Result<KeyRecord> {
         let now = self.now();
-        if expire.is_some_and(|t| t < now) {
+        // An expiry at the current second would import material that is already expired:
+        // the expiry must be later than the server time.
+        if expire.is_some_and(|t| t <= now) {
             return Err(Error::invalid(
                 "KeyMaterialExpireUnix",
-                "the expiry time is earlier than the server time",
+                "the expiry time must be later than the server time",
             ));
         }
         let key = self.load(reference)?;

@@ -97,6 +97,10 @@ fn external_key_lifecycle_and_import_rules() {
         import(&kms, &id, &[1; 32], Some(T0 - 1)),
         Err(Error::InvalidParameter { .. })
     ));
+    assert!(matches!(
+        import(&kms, &id, &[1; 32], Some(T0)),
+        Err(Error::InvalidParameter { .. })
+    ));
 
     let material = [7u8; 32];
     import(&kms, &id, &material, Some(T0 + 3600)).unwrap();
