@@ -31,7 +31,42 @@ pub struct Cli {
 #[derive(Debug, Subcommand)]
 pub enum Command {
     /// Run the server.
-    Serve(ServeArgs),
+    Serve(Box<ServeArgs>),
+    /// Write the keys of a data directory as a seed file.
+    Export(ExportArgs),
+    /// Re-send a recording (`serve --record`) to a server and report every difference.
+    Replay(ReplayArgs),
+}
+
+/// Flags of `qkms export`.
+#[derive(Debug, Args)]
+pub struct ExportArgs {
+    /// Data directory to read [default: ./qkms-data]; its root key comes from `root.key`
+    /// there or from `QKMS_ROOT_KEY`.
+    #[arg(long, env = "QKMS_DATA_DIR")]
+    pub data_dir: Option<PathBuf>,
+    /// Include the key material (hex); the file is then created with mode 0600.
+    #[arg(long)]
+    pub include_material: bool,
+    /// Output file [default: standard output].
+    #[arg(long, short)]
+    pub output: Option<PathBuf>,
+    /// Account UID (as for `serve`) [default: 1234567890123456].
+    #[arg(long, env = "QKMS_ACCOUNT_ID")]
+    pub account_id: Option<String>,
+}
+
+/// Flags of `qkms replay`.
+#[derive(Debug, Args)]
+pub struct ReplayArgs {
+    /// The recording (JSON lines written by `serve --record`).
+    pub file: PathBuf,
+    /// The server to send to, e.g. `http://127.0.0.1:8080`.
+    #[arg(long)]
+    pub endpoint: String,
+    /// Access key pair `ID:SECRET` to sign with [default: testid:testsecret].
+    #[arg(long = "access-key", env = "QKMS_REPLAY_ACCESS_KEY")]
+    pub access_key: Option<String>,
 }
 
 /// Flags of `qkms serve`; each also reads `QKMS_<FLAG>` from the environment.
@@ -72,6 +107,19 @@ pub struct ServeArgs {
     /// 12-digit account ID in AWS ARNs [default: 111122223333].
     #[arg(long, env = "QKMS_AWS_ACCOUNT_ID")]
     pub aws_account_id: Option<String>,
+    /// Seed file (TOML) or directory of seed files to load at start-up; repeatable.
+    #[arg(long, env = "QKMS_SEED", value_delimiter = ',')]
+    pub seed: Vec<PathBuf>,
+    /// FOR TESTS ONLY, NOT SECURE: draw every random value (IDs, nonces, tokens, wrapping
+    /// keys, material, data keys) from a generator seeded with this string.
+    #[arg(long, env = "QKMS_DETERMINISTIC")]
+    pub deterministic: Option<String>,
+    /// Append every request and its response to this file as JSON lines.
+    #[arg(long, env = "QKMS_RECORD")]
+    pub record: Option<PathBuf>,
+    /// Keep material, plaintexts and tokens in the recording (file mode 0600).
+    #[arg(long, env = "QKMS_RECORD_SECRETS")]
+    pub record_secrets: bool,
 }
 
 /// The TOML file: the same settings, in kebab-case or snake_case.
@@ -92,6 +140,12 @@ struct FileConfig {
     admin: Option<String>,
     #[serde(alias = "aws_account_id")]
     aws_account_id: Option<String>,
+    #[serde(default)]
+    seed: Vec<PathBuf>,
+    deterministic: Option<String>,
+    record: Option<PathBuf>,
+    #[serde(alias = "record_secrets")]
+    record_secrets: Option<bool>,
 }
 
 /// Validated configuration.
@@ -119,6 +173,14 @@ pub struct Config {
     pub admin: Option<SecretBytes>,
     /// Account ID in AWS ARNs.
     pub aws_account_id: String,
+    /// Seed files or directories.
+    pub seeds: Vec<PathBuf>,
+    /// Seed of the deterministic mode.
+    pub deterministic: Option<String>,
+    /// Recording file.
+    pub record: Option<PathBuf>,
+    /// Record secrets too.
+    pub record_secrets: bool,
 }
 
 /// Configuration errors.
@@ -226,6 +288,14 @@ impl Config {
             ));
         }
         Ok(Self {
+            seeds: if args.seed.is_empty() {
+                file.seed
+            } else {
+                args.seed
+            },
+            deterministic: args.deterministic.or(file.deterministic),
+            record: args.record.or(file.record),
+            record_secrets: args.record_secrets || file.record_secrets.unwrap_or(false),
             clock,
             admin,
             aws_account_id,

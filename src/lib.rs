@@ -26,6 +26,7 @@ pub mod aws;
 pub mod clock;
 pub mod config;
 pub mod crypto;
+pub mod replay;
 pub mod server;
 pub mod service;
 pub mod store;

@@ -1,34 +1,74 @@
-//! `qkms`: parse the configuration, set up logging, open the store, bind, serve.
+//! `qkms`: parse the command line, then `serve` (configure, log, open the store, bind,
+//! run), `export` (a data directory as a seed file) or `replay` (a recording).
 
 #![forbid(unsafe_code)]
 
 use std::io::Write as _;
 use std::net::TcpListener;
+use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 use clap::Parser as _;
 use qkms::auth::Credentials;
 use qkms::clock::{Clock as _, ControlledClock, Mode, iso8601};
-use qkms::config::{Cli, Command, Config};
-use qkms::crypto::random::OsEntropy;
+use qkms::config::{Cli, Command, Config, ExportArgs};
+use qkms::crypto::random::{DeterministicEntropy, Entropy, OsEntropy};
 use qkms::crypto::root::RootKey;
+use qkms::server::record::Recorder;
 use qkms::server::{self, AppState};
+use qkms::service::seed::SeedFile;
 use qkms::service::{Kms, KmsSettings};
 use qkms::store::{KeyStore, MemoryStore, SqliteStore};
 
 fn main() -> std::process::ExitCode {
-    let cli = Cli::parse();
-    let Command::Serve(args) = cli.command;
-    match Config::from_args(args)
-        .map_err(|e| e.to_string())
-        .and_then(serve)
-    {
+    let result = match Cli::parse().command {
+        Command::Serve(args) => Config::from_args(*args)
+            .map_err(|e| e.to_string())
+            .and_then(serve),
+        Command::Export(args) => export(args),
+        Command::Replay(args) => qkms::replay::run(&args).and_then(|report| {
+            println!("{report}");
+            if report.differences == 0 {
+                Ok(())
+            } else {
+                Err(format!("{} differences", report.differences))
+            }
+        }),
+    };
+    match result {
         Ok(()) => std::process::ExitCode::SUCCESS,
         Err(e) => {
             eprintln!("qkms: {e}");
             std::process::ExitCode::FAILURE
         }
     }
+}
+
+/// The seed files named by `paths`: files as given, directories as their `*.toml` files in
+/// name order.
+fn seed_files(paths: &[PathBuf]) -> Result<Vec<PathBuf>, String> {
+    let mut out = Vec::new();
+    for path in paths {
+        if path.is_dir() {
+            let mut found: Vec<PathBuf> = std::fs::read_dir(path)
+                .map_err(|e| format!("seed directory {}: {e}", path.display()))?
+                .filter_map(|e| e.ok().map(|e| e.path()))
+                .filter(|p| p.extension().is_some_and(|x| x == "toml"))
+                .collect();
+            found.sort();
+            out.extend(found);
+        } else {
+            out.push(path.clone());
+        }
+    }
+    Ok(out)
+}
+
+fn read_seed(path: &Path) -> Result<SeedFile, String> {
+    let text = zeroize::Zeroizing::new(
+        std::fs::read_to_string(path).map_err(|e| format!("seed file {}: {e}", path.display()))?,
+    );
+    toml::from_str(&text).map_err(|e| format!("seed file {}: {e}", path.display()))
 }
 
 fn serve(config: Config) -> Result<(), String> {
@@ -42,7 +82,15 @@ fn serve(config: Config) -> Result<(), String> {
     if config.default_credentials {
         tracing::warn!("no access key configured: accepting the defaults testid/testsecret");
     }
-    let entropy = Arc::new(OsEntropy);
+    let entropy: Arc<dyn Entropy> = match &config.deterministic {
+        Some(seed) => {
+            tracing::warn!(
+                "DETERMINISTIC MODE: every random value comes from the seed; this is for tests only and NOT SECURE"
+            );
+            Arc::new(DeterministicEntropy::new(seed))
+        }
+        None => Arc::new(OsEntropy),
+    };
     let (store, root): (Arc<dyn KeyStore>, RootKey) = if config.ephemeral {
         tracing::info!("ephemeral mode: everything stays in memory");
         let root = RootKey::generate(entropy.as_ref()).map_err(|e| e.to_string())?;
@@ -69,20 +117,45 @@ fn serve(config: Config) -> Result<(), String> {
     let settings = KmsSettings {
         region: config.region.clone(),
         account_id: config.account_id.clone(),
-        wrapping_pool: 32,
+        // Deterministic mode generates wrapping keys on demand, in request order.
+        wrapping_pool: if config.deterministic.is_some() {
+            0
+        } else {
+            32
+        },
+        deterministic: config.deterministic.is_some(),
     };
     let clock = Arc::new(ControlledClock::new(config.clock));
     if config.clock != Mode::Offset(0) {
         tracing::warn!(now = %iso8601(clock.now()), "the KMS clock is not the system clock");
     }
     let kms = Kms::new(store, clock.clone(), entropy, root, settings).map_err(|e| e.to_string())?;
-    let state = AppState::new(
+    for path in seed_files(&config.seeds)? {
+        let seed = read_seed(&path)?;
+        let report = kms
+            .load_seed(&seed)
+            .map_err(|e| format!("seed file {}: {e}", path.display()))?;
+        tracing::info!(
+            file = %path.display(),
+            created = report.created,
+            unchanged = report.unchanged,
+            aliases_created = report.aliases_created,
+            "seed loaded"
+        );
+    }
+    let mut state = AppState::new(
         Arc::new(kms),
         clock,
         Credentials::new(config.credentials.clone()),
         config.admin.clone(),
     )
     .with_aws_account_id(config.aws_account_id.clone());
+    if let Some(path) = &config.record {
+        let recorder = Recorder::open(path, config.record_secrets)
+            .map_err(|e| format!("record file {}: {e}", path.display()))?;
+        tracing::info!(file = %path.display(), secrets = config.record_secrets, "recording requests");
+        state = state.with_recorder(recorder);
+    }
 
     let listener = TcpListener::bind(&config.listen)
         .map_err(|e| format!("listen on {}: {e}", config.listen))?;
@@ -97,4 +170,52 @@ fn serve(config: Config) -> Result<(), String> {
     actix_web::rt::System::new()
         .block_on(server::run(listener, state))
         .map_err(|e| e.to_string())
+}
+
+fn export(args: ExportArgs) -> Result<(), String> {
+    let dir = args.data_dir.unwrap_or_else(|| PathBuf::from("qkms-data"));
+    let root = match std::env::var("QKMS_ROOT_KEY") {
+        Ok(hex_key) => RootKey::from_hex(&hex_key).map_err(|e| format!("QKMS_ROOT_KEY: {e}"))?,
+        Err(_) => RootKey::load(&dir).map_err(|e| format!("root key in {}: {e}", dir.display()))?,
+    };
+    if !dir.join(qkms::store::DB_FILE).exists() {
+        return Err(format!("{} holds no qkms database", dir.display()));
+    }
+    let store = SqliteStore::open(&dir).map_err(|e| e.to_string())?;
+    let kms = Kms::new(
+        Arc::new(store),
+        Arc::new(ControlledClock::new(Mode::Offset(0))),
+        Arc::new(OsEntropy),
+        root,
+        KmsSettings {
+            region: "cn-hangzhou".into(),
+            account_id: args.account_id.unwrap_or_else(|| "1234567890123456".into()),
+            wrapping_pool: 0,
+            deterministic: false,
+        },
+    )
+    .map_err(|e| e.to_string())?;
+    let seed = kms
+        .export_seed(args.include_material)
+        .map_err(|e| e.to_string())?;
+    let text = zeroize::Zeroizing::new(toml::to_string_pretty(&seed).map_err(|e| e.to_string())?);
+    match args.output {
+        None => std::io::stdout()
+            .write_all(text.as_bytes())
+            .map_err(|e| e.to_string()),
+        Some(path) => {
+            let mut opts = std::fs::OpenOptions::new();
+            opts.write(true).create(true).truncate(true);
+            #[cfg(unix)]
+            if args.include_material {
+                use std::os::unix::fs::OpenOptionsExt as _;
+                opts.mode(0o600);
+            }
+            let mut file = opts
+                .open(&path)
+                .map_err(|e| format!("{}: {e}", path.display()))?;
+            file.write_all(text.as_bytes())
+                .map_err(|e| format!("{}: {e}", path.display()))
+        }
+    }
 }

@@ -24,6 +24,7 @@ use self::error::{AliyunError, ErrorCode};
 use self::params::{Params, parse_urlencoded};
 use self::render::Format;
 use self::signature::{Freshness, RequestParts};
+use crate::server::record::{Exchange, SIGNATURE_PARAMS};
 use crate::server::{AppState, MAX_BODY};
 
 /// The only API version served.
@@ -35,6 +36,8 @@ struct Context {
     format: Format,
     action: Option<Action>,
     access_key_id: Option<String>,
+    /// The parameters, kept only when requests are recorded.
+    params: Option<Params>,
 }
 
 fn header<'a>(req: &'a HttpRequest, name: &str) -> Option<&'a str> {
@@ -79,10 +82,37 @@ pub async fn handle(
             &format!("The request body must not exceed {MAX_BODY} bytes."),
         )),
     };
-    let response = match &result {
-        Ok(fields) => render::success(ctx.format, &request_id, fields.clone()),
-        Err(e) => render::error(ctx.format, &request_id, &state.host_id, e),
+    let (status, root, body) = match &result {
+        Ok(fields) => (
+            200,
+            "KMS",
+            render::success_body(&request_id, fields.clone()),
+        ),
+        Err(e) => (
+            e.code.status(),
+            "Error",
+            render::error_body(&request_id, &state.host_id, e),
+        ),
     };
+    if let (Some(recorder), Some(params)) = (&state.recorder, &ctx.params) {
+        let params = params
+            .query
+            .iter()
+            .chain(params.form.iter())
+            .filter(|(k, _)| !SIGNATURE_PARAMS.contains(&k.as_str()))
+            .map(|(k, v)| (k.clone(), Value::String(v.clone())))
+            .collect();
+        recorder.record(Exchange {
+            protocol: "aliyun",
+            action: ctx.action.map_or("-", Action::as_str),
+            caller: ctx.access_key_id.as_deref().unwrap_or("-"),
+            region: "",
+            params,
+            status,
+            body: body.clone(),
+        });
+    }
+    let response = render::respond(ctx.format, status, &request_id, root, &body);
     tracing::info!(
         request_id = %request_id,
         action = ctx.action.map_or("-", Action::as_str),
@@ -161,6 +191,9 @@ async fn process(
         ));
     }
 
+    if state.recorder.is_some() {
+        ctx.params = Some(params.clone());
+    }
     let kms = state.kms.clone();
     web::block(move || action::call(action, &params, &kms))
         .await

@@ -76,25 +76,13 @@ pub fn respond(
     }
 }
 
-/// Renders a success body.
+/// The body of a success response: `RequestId`, then the action's fields.
 #[must_use]
-pub fn success(format: Format, request_id: &str, mut fields: Map<String, Value>) -> HttpResponse {
+pub fn success_body(request_id: &str, mut fields: Map<String, Value>) -> Map<String, Value> {
     let mut body = Map::with_capacity(fields.len() + 1);
     body.insert("RequestId".into(), request_id.into());
     body.append(&mut fields);
-    respond(format, 200, request_id, "KMS", &body)
-}
-
-/// Renders an error.
-#[must_use]
-pub fn error(format: Format, request_id: &str, host_id: &str, err: &AliyunError) -> HttpResponse {
-    respond(
-        format,
-        err.code.status(),
-        request_id,
-        "Error",
-        &error_body(request_id, host_id, err),
-    )
+    body
 }
 
 /// Serialises a JSON object as XML under `root`.

@@ -46,6 +46,12 @@ impl Input {
         }
     }
 
+    /// The whole body as a JSON object.
+    #[must_use]
+    pub fn to_map(&self) -> Map<String, Value> {
+        self.obj.clone()
+    }
+
     /// True when the member is present and not null.
     #[must_use]
     pub fn has(&self, name: &str) -> bool {

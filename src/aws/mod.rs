@@ -133,6 +133,8 @@ pub async fn handle(
     let request_id = state.kms.new_request_id().to_ascii_lowercase();
     let mut op_name = "-";
     let mut caller = String::from("-");
+    let mut region = String::new();
+    let mut recorded_params: Option<serde_json::Map<String, serde_json::Value>> = None;
     let result = async {
         if req.method() != actix_web::http::Method::POST || req.path() != "/" {
             return Err(AwsError::new(
@@ -174,6 +176,10 @@ pub async fn handle(
         let op: Operation = target.parse()?;
         op_name = op.as_str();
         let input = input::Input::parse(&body)?;
+        region.clone_from(&verified.region);
+        if state.recorder.is_some() {
+            recorded_params = Some(input.to_map());
+        }
         let scope = Scope {
             region: verified.region,
             account: state.aws_account_id.clone(),
@@ -184,6 +190,27 @@ pub async fn handle(
             .map_err(|e| AwsError::internal(&format!("blocking task failed: {e}")))?
     }
     .await;
+    if let (Some(recorder), Some(params)) = (&state.recorder, recorded_params) {
+        let (status, body) = match &result {
+            Ok(v) => (200, v.as_object().cloned().unwrap_or_default()),
+            Err(e) => (
+                e.exception.status(),
+                serde_json::json!({"__type": e.exception.as_str(), "message": e.message})
+                    .as_object()
+                    .cloned()
+                    .unwrap_or_default(),
+            ),
+        };
+        recorder.record(crate::server::record::Exchange {
+            protocol: "aws",
+            action: op_name,
+            caller: &caller,
+            region: &region,
+            params,
+            status,
+            body,
+        });
+    }
     let response = match &result {
         Ok(body) => HttpResponse::Ok()
             .content_type("application/x-amz-json-1.1")

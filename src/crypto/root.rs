@@ -75,6 +75,15 @@ impl RootKey {
         Self::from_bytes(SecretBytes::new(bytes))
     }
 
+    /// Reads `dir/root.key`, which must exist.
+    ///
+    /// # Errors
+    /// I/O errors (a missing file included), or a malformed file.
+    pub fn load(dir: &Path) -> Result<Self, RootKeyError> {
+        let text = zeroize::Zeroizing::new(fs::read_to_string(dir.join(ROOT_KEY_FILE))?);
+        Self::from_hex(&text)
+    }
+
     /// Reads `dir/root.key`, creating it (mode 0600) with a fresh key when absent.
     /// Returns the key and whether it was just created.
     ///

@@ -33,6 +33,7 @@ use aws_lc_rs::rsa::{
 use rsa::pkcs8::DecodePrivateKey as _;
 
 use super::SecretBytes;
+use super::random::{Entropy, EntropyRng};
 
 /// How the caller wrapped the key material.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -156,6 +157,27 @@ impl WrappingKey {
         PrivateDecryptingKey::generate(spec.key_size())
             .map(|private| Self { private })
             .map_err(|_| WrapKeyError)
+    }
+
+    /// Generates a key pair of `spec` from `entropy` with the `rsa` crate, so that a
+    /// deterministic entropy source gives the same key every run (`--deterministic`; the
+    /// pure-Rust generator is slower and is used for that mode only).
+    ///
+    /// # Errors
+    /// [`WrapKeyError`] if generation or encoding fails.
+    pub fn generate_from(
+        spec: WrappingKeySpec,
+        entropy: &dyn Entropy,
+    ) -> Result<Self, WrapKeyError> {
+        use rsa::pkcs8::EncodePrivateKey as _;
+        let bits = match spec {
+            WrappingKeySpec::Rsa2048 => 2048,
+            WrappingKeySpec::Rsa3072 => 3072,
+            WrappingKeySpec::Rsa4096 => 4096,
+        };
+        let key = rsa::PrivateKey::new(&mut EntropyRng(entropy), bits).map_err(|_| WrapKeyError)?;
+        let der = key.to_pkcs8_der().map_err(|_| WrapKeyError)?;
+        Self::from_pkcs8(der.as_bytes())
     }
 
     /// Loads a key from PKCS #8 DER.

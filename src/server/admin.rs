@@ -1,6 +1,7 @@
 //! Admin endpoints for test suites, off unless `--admin SECRET` is given, and then
 //! reachable only with `Authorization: Bearer SECRET`.
 //!
+//! * `POST /_qkms/reset` deletes every key and alias.
 //! * `GET /_qkms/clock` reads the KMS clock.
 //! * `POST /_qkms/clock` with `{"set": "<RFC 3339>"}` (stops the clock there),
 //!   `{"advance": "25h"}` or `{"advance_seconds": 90}` (moves it), or `{"reset": true}`
@@ -118,4 +119,33 @@ pub(super) async fn post_clock(
     }
     tracing::info!(now = %iso8601(state.clock.now()), "KMS clock changed by the admin endpoint");
     clock_body(&state)
+}
+
+/// `POST /_qkms/reset`.
+pub(super) async fn reset(req: HttpRequest, state: web::Data<AppState>) -> HttpResponse {
+    if let Some(r) = refuse(&req, &state) {
+        return r;
+    }
+    let kms = state.kms.clone();
+    match web::block(move || kms.reset()).await {
+        Ok(Ok(())) => HttpResponse::Ok()
+            .content_type("application/json;charset=utf-8")
+            .body(r#"{"Reset":true}"#),
+        Ok(Err(e)) => {
+            tracing::error!(error = %e, "reset failed");
+            reply(
+                500,
+                "InternalFailure",
+                "The reset failed; see the server log.",
+            )
+        }
+        Err(e) => {
+            tracing::error!(error = %e, "reset task failed");
+            reply(
+                500,
+                "InternalFailure",
+                "The reset failed; see the server log.",
+            )
+        }
+    }
 }

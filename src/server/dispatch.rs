@@ -10,6 +10,7 @@ use crate::{aliyun, aws};
 pub(super) fn configure(cfg: &mut web::ServiceConfig, state: AppState) {
     cfg.app_data(web::Data::new(state))
         .route("/healthz", web::get().to(healthz))
+        .route("/_qkms/reset", web::post().to(admin::reset))
         .service(
             web::resource("/_qkms/clock")
                 .route(web::get().to(admin::get_clock))
@@ -31,8 +32,11 @@ async fn route(
     }
 }
 
-async fn healthz() -> HttpResponse {
-    HttpResponse::Ok()
-        .content_type("application/json")
-        .body(r#"{"status":"ok"}"#)
+/// Health, and whether responses are reproducible (`qkms replay` compares whole bodies
+/// only against a deterministic server).
+async fn healthz(state: web::Data<AppState>) -> HttpResponse {
+    HttpResponse::Ok().content_type("application/json").body(
+        serde_json::json!({"status": "ok", "deterministic": state.kms.settings().deterministic})
+            .to_string(),
+    )
 }

@@ -2,6 +2,7 @@
 
 mod admin;
 mod dispatch;
+pub mod record;
 
 use std::net::TcpListener;
 use std::sync::Arc;
@@ -39,6 +40,8 @@ pub struct AppState {
     pub admin: Option<SecretBytes>,
     /// Account ID in AWS ARNs.
     pub aws_account_id: String,
+    /// Where requests are recorded (`--record`).
+    pub recorder: Option<Arc<record::Recorder>>,
 }
 
 impl AppState {
@@ -59,7 +62,15 @@ impl AppState {
             clock,
             admin,
             aws_account_id: DEFAULT_AWS_ACCOUNT_ID.to_owned(),
+            recorder: None,
         }
+    }
+
+    /// Records every request to `recorder`.
+    #[must_use]
+    pub fn with_recorder(mut self, recorder: record::Recorder) -> Self {
+        self.recorder = Some(Arc::new(recorder));
+        self
     }
 
     /// Sets the account ID of AWS ARNs.

@@ -73,10 +73,12 @@ impl Kms {
     ) -> Result<ImportParameters> {
         let key = self.load(reference)?;
         require_external(&key)?;
-        let wrapping_key = self
-            .pool
-            .take_spec(spec)
-            .map_err(|e| Error::Internal(e.to_string()))?;
+        let wrapping_key = if self.settings.deterministic {
+            WrappingKey::generate_from(spec, self.entropy.as_ref())
+        } else {
+            self.pool.take_spec(spec)
+        };
+        let wrapping_key = wrapping_key.map_err(|e| Error::Internal(e.to_string()))?;
         let public_key = wrapping_key
             .public_key_spki()
             .map_err(|e| Error::Internal(e.to_string()))?;

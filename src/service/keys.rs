@@ -125,6 +125,16 @@ impl Kms {
         self.load(reference).map(|k| self.view(k))
     }
 
+    /// Deletes every key and alias (the admin reset).
+    ///
+    /// # Errors
+    /// Store failures.
+    pub fn reset(&self) -> Result<()> {
+        self.store.clear()?;
+        tracing::warn!("store reset: every key and alias deleted");
+        Ok(())
+    }
+
     /// `n` random bytes (GenerateRandom).
     ///
     /// # Errors

@@ -10,6 +10,7 @@ mod import;
 mod keys;
 pub mod model;
 mod ops;
+pub mod seed;
 #[cfg(test)]
 mod tests;
 
@@ -49,6 +50,8 @@ pub struct KmsSettings {
     pub account_id: String,
     /// Wrapping keys kept ready for GetParametersForImport (0 = generate on demand).
     pub wrapping_pool: usize,
+    /// Generate wrapping keys from the entropy source (`--deterministic`), not AWS-LC's.
+    pub deterministic: bool,
 }
 
 /// The key-management service.

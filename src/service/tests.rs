@@ -25,6 +25,7 @@ fn kms() -> (Kms, Arc<ControlledClock>) {
             region: "cn-hangzhou".into(),
             account_id: "1234567890123456".into(),
             wrapping_pool: 0,
+            deterministic: false,
         },
     )
     .unwrap();
@@ -472,6 +473,7 @@ fn wrong_root_key_is_refused() {
         region: "r".into(),
         account_id: "a".into(),
         wrapping_pool: 0,
+        deterministic: false,
     };
     let clock = Arc::new(ControlledClock::new(Mode::Fixed(T0)));
     Kms::new(

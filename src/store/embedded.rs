@@ -313,6 +313,14 @@ impl KeyStore for SqliteStore {
         })
     }
 
+    fn clear(&self) -> Result<(), StoreError> {
+        let mut conn = self.writer()?;
+        let tx = conn.transaction().map_err(backend)?;
+        tx.execute("DELETE FROM keys", []).map_err(backend)?;
+        tx.execute("DELETE FROM aliases", []).map_err(backend)?;
+        tx.commit().map_err(backend)
+    }
+
     fn get_meta(&self, name: &str) -> Result<Option<String>, StoreError> {
         let conn = self.reader()?;
         conn.query_row(

@@ -149,6 +149,14 @@ impl KeyStore for MemoryStore {
         })
     }
 
+    fn clear(&self) -> Result<(), StoreError> {
+        let mut inner = self.lock()?;
+        inner.keys.clear();
+        inner.order.clear();
+        inner.aliases.clear();
+        Ok(())
+    }
+
     fn get_meta(&self, name: &str) -> Result<Option<String>, StoreError> {
         Ok(self.lock()?.meta.get(name).cloned())
     }

@@ -15,7 +15,7 @@ mod suite;
 
 use std::fmt;
 
-pub use embedded::SqliteStore;
+pub use embedded::{DB_FILE, SqliteStore};
 pub use memory::MemoryStore;
 
 use crate::service::model::{Alias, KeyRecord};
@@ -116,6 +116,13 @@ pub trait KeyStore: Send + Sync + fmt::Debug {
         offset: usize,
         limit: usize,
     ) -> Result<Page<Alias>, StoreError>;
+
+    /// Deletes every key and alias (metadata stays), for test suites that want a clean
+    /// server between cases.
+    ///
+    /// # Errors
+    /// Backend failures.
+    fn clear(&self) -> Result<(), StoreError>;
 
     /// A metadata value.
     ///

@@ -117,6 +117,33 @@ fn run(store: &dyn KeyStore) {
     assert_eq!(store.get_meta("m").unwrap().as_deref(), Some("2"));
 }
 
+fn run_clear(store: &dyn KeyStore) {
+    store.create_key(&key("x", 1)).unwrap();
+    store
+        .create_alias(&Alias {
+            name: "alias/x".into(),
+            key_id: "x".into(),
+            created: 1,
+        })
+        .unwrap();
+    store.put_meta("keep", "1").unwrap();
+    store.clear().unwrap();
+    assert!(store.get_key("x").unwrap().is_none());
+    assert!(store.get_alias("alias/x").unwrap().is_none());
+    assert_eq!(store.list_keys(0, 10).unwrap().total, 0);
+    assert_eq!(store.get_meta("keep").unwrap().as_deref(), Some("1"));
+}
+
+#[test]
+fn clear_empties_keys_and_aliases_but_keeps_metadata() {
+    run_clear(&MemoryStore::new());
+    let dir = std::env::temp_dir().join(format!("qkms-suite-clear-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).unwrap();
+    run_clear(&SqliteStore::open(&dir).unwrap());
+    std::fs::remove_dir_all(&dir).unwrap();
+}
+
 #[test]
 fn memory_store_conforms() {
     run(&MemoryStore::new());
