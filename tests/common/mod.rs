@@ -46,16 +46,26 @@ impl Entropy for SeqEntropy {
 
 /// The app state of a fresh in-memory server; also returns the clock.
 pub fn state() -> (AppState, Arc<ControlledClock>) {
+    state_with(Arc::new(SeqEntropy::default()), false)
+}
+
+/// As [`state`] with an explicit entropy source and deterministic setting.
+pub fn state_with(
+    entropy: Arc<dyn Entropy>,
+    deterministic: bool,
+) -> (AppState, Arc<ControlledClock>) {
     let clock = Arc::new(ControlledClock::new(Mode::Fixed(T0)));
+    let root = RootKey::generate(entropy.as_ref()).unwrap();
     let kms = Kms::new(
         Arc::new(MemoryStore::new()),
         clock.clone(),
-        Arc::new(SeqEntropy::default()),
-        RootKey::from_hex(&"11".repeat(32)).unwrap(),
+        entropy,
+        root,
         KmsSettings {
             region: "cn-hangzhou".into(),
             account_id: "1234567890123456".into(),
             wrapping_pool: 0,
+            deterministic,
         },
     )
     .unwrap();
