@@ -131,6 +131,7 @@ impl Kms {
     /// Store failures.
     pub fn reset(&self) -> Result<()> {
         self.store.clear()?;
+        self.forget_all();
         tracing::warn!("store reset: every key and alias deleted");
         Ok(())
     }

@@ -16,7 +16,7 @@ mod tests;
 
 use std::collections::HashMap;
 use std::fmt;
-use std::sync::{Arc, Mutex};
+use std::sync::{Arc, Mutex, RwLock};
 
 use base64::Engine as _;
 use base64::engine::general_purpose::STANDARD as B64;
@@ -40,6 +40,17 @@ const ROOT_CHECK_META: &str = "root_key_check";
 const CAS_ATTEMPTS: usize = 32;
 /// Parsed wrapping keys kept in memory (by token), so repeated imports skip PKCS #8 parsing.
 const WRAP_CACHE_MAX: usize = 256;
+/// Keys kept decoded in memory for the crypto hot path (their material in zeroizing
+/// buffers). Past the bound the cache starts over; a miss costs one store read.
+const KEY_CACHE_MAX: usize = 100_000;
+
+/// A key as the crypto operations need it: the record and its opened material.
+#[derive(Debug)]
+pub(crate) struct CachedKey {
+    pub(crate) record: KeyRecord,
+    /// Material by version ID (versions without material are absent).
+    pub(crate) materials: HashMap<String, SecretBytes>,
+}
 
 /// Settings of a [`Kms`].
 #[derive(Debug, Clone)]
@@ -64,6 +75,10 @@ pub struct Kms {
     fingerprint_key: SecretBytes,
     pool: WrappingKeyPool,
     wrap_cache: Mutex<HashMap<Vec<u8>, WrappingKey>>,
+    /// Decoded keys for Encrypt/Decrypt/GenerateDataKey; every write through this `Kms`
+    /// removes the key it wrote, so the cache never serves a stale state. (Several
+    /// processes writing one database would need a shared invalidation; see the store docs.)
+    key_cache: RwLock<HashMap<String, Arc<CachedKey>>>,
     settings: KmsSettings,
 }
 
@@ -110,6 +125,7 @@ impl Kms {
             fingerprint_key: root.derive(b"qkms material fingerprint v1"),
             pool: WrappingKeyPool::start(settings.wrapping_pool),
             wrap_cache: Mutex::new(HashMap::new()),
+            key_cache: RwLock::new(HashMap::new()),
             store,
             clock,
             entropy,
@@ -240,18 +256,60 @@ impl Kms {
         Err(Error::Internal("key kept changing while being read".into()))
     }
 
+    /// Forgets a cached key (after any write to it).
+    fn forget(&self, key_id: &str) {
+        if let Ok(mut cache) = self.key_cache.write() {
+            cache.remove(key_id);
+        }
+    }
+
+    /// Forgets every cached key.
+    fn forget_all(&self) {
+        if let Ok(mut cache) = self.key_cache.write() {
+            cache.clear();
+        }
+    }
+
+    /// A key by ID for the crypto operations: from the cache unless something is due on
+    /// it, else loaded (settled), opened and cached.
+    pub(crate) fn cached(&self, id: &str) -> Result<Arc<CachedKey>> {
+        let now = self.clock.now();
+        if let Some(hit) = self.key_cache.read().ok().and_then(|c| c.get(id).cloned())
+            && hit.record.due_at().is_none_or(|t| t > now)
+        {
+            return Ok(hit);
+        }
+        let record = self.load_id(id)?;
+        let mut materials = HashMap::new();
+        for v in &record.versions {
+            if let Some(m) = self.open_material(&record.key_id, v)? {
+                materials.insert(v.id.clone(), m);
+            }
+        }
+        let entry = Arc::new(CachedKey { record, materials });
+        if let Ok(mut cache) = self.key_cache.write() {
+            if cache.len() >= KEY_CACHE_MAX {
+                cache.clear();
+            }
+            cache.insert(id.to_owned(), entry.clone());
+        }
+        Ok(entry)
+    }
+
     /// Applies what time has made due (material expiry, end of a deletion window) to a
     /// freshly read key, persisting the change.
     fn settle(&self, mut key: KeyRecord) -> Result<Settled> {
         let now = self.clock.now();
         if key.delete_date.is_some_and(|t| t <= now) && key.state == KeyState::PendingDeletion {
             self.store.delete_key(&key.key_id)?;
+            self.forget(&key.key_id);
             tracing::info!(key_id = %key.key_id, "key deleted at the end of its deletion window");
             return Ok(Settled::Deleted);
         }
         if !expire_material(&mut key, now) {
             return Ok(Settled::Unchanged(Box::new(key)));
         }
+        self.forget(&key.key_id);
         match self.store.update_key(&key) {
             Ok(_) => {
                 tracing::info!(key_id = %key.key_id, "imported key material expired and was erased");
@@ -275,7 +333,12 @@ impl Kms {
             let mut key = self.load_id(&id)?;
             let now = self.clock.now();
             let out = change(&mut key, now)?;
-            match self.store.update_key(&key) {
+            self.forget(&id);
+            let written = self.store.update_key(&key);
+            // Forget again after the write: a reader may have cached the old state between
+            // the first forget and the write.
+            self.forget(&id);
+            match written {
                 Ok(revision) => {
                     key.revision = revision;
                     return Ok((key, out));

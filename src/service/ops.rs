@@ -5,7 +5,7 @@
 //! even when both hold the same imported material.
 
 use super::model::{EncryptionContext, KeyRecord, KeyState};
-use super::{Error, Kms, Result};
+use super::{CachedKey, Error, Kms, Result};
 use crate::crypto::SecretBytes;
 use crate::crypto::aead::NONCE_LEN;
 use crate::crypto::blob::CiphertextBlob;
@@ -85,37 +85,38 @@ impl Kms {
                 "must decode to 1 to 6144 bytes",
             ));
         }
-        let key = self.load(reference)?;
+        let key = self.cached(&self.resolve_id(reference)?)?;
         self.encrypt_with(&key, plaintext, context)
     }
 
     fn encrypt_with(
         &self,
-        key: &KeyRecord,
+        key: &CachedKey,
         plaintext: &[u8],
         context: &EncryptionContext,
     ) -> Result<Encrypted> {
-        usable(key)?;
-        let version = key
-            .primary()
-            .ok_or_else(|| Error::Internal(format!("key {} has no primary version", key.key_id)))?;
-        let material = self
-            .open_material(&key.key_id, version)?
+        let record = &key.record;
+        usable(record)?;
+        let version = &record.primary_version;
+        let material = key
+            .materials
+            .get(version)
             .ok_or(Error::KeyUnusable(KeyState::PendingImport))?;
-        let aead = key.spec.aead();
-        let header = CiphertextBlob::header(aead, &key.key_id, &version.id)
+        let aead = record.spec.aead();
+        let header = CiphertextBlob::header(aead, &record.key_id, version)
             .map_err(|_| Error::Internal("key or version ID too long for a blob".into()))?;
         let mut nonce = [0u8; NONCE_LEN];
         self.random(&mut nonce)?;
         let ciphertext_and_tag = aead
-            .seal(&material, &nonce, &aad(&header, context), plaintext)
+            .seal(material, &nonce, &aad(&header, context), plaintext)
             .map_err(|_| Error::Internal("stored material has the wrong length".into()))?;
         let mut blob = header;
+        blob.reserve(NONCE_LEN + ciphertext_and_tag.len());
         blob.extend_from_slice(&nonce);
         blob.extend_from_slice(&ciphertext_and_tag);
         Ok(Encrypted {
-            key_id: key.key_id.clone(),
-            key_version_id: version.id.clone(),
+            key_id: record.key_id.clone(),
+            key_version_id: version.clone(),
             blob,
         })
     }
@@ -128,29 +129,28 @@ impl Kms {
     pub fn decrypt(&self, blob: &[u8], context: &EncryptionContext) -> Result<Decrypted> {
         let (parsed, header_len) =
             CiphertextBlob::decode(blob).map_err(|_| Error::InvalidCiphertext)?;
-        let key = self.load_id(&parsed.key_id)?;
-        usable(&key)?;
-        if key.spec.aead() != parsed.aead {
+        let key = self.cached(&parsed.key_id)?;
+        let record = &key.record;
+        usable(record)?;
+        if record.spec.aead() != parsed.aead || record.version(&parsed.key_version_id).is_none() {
             return Err(Error::InvalidCiphertext);
         }
-        let version = key
-            .version(&parsed.key_version_id)
-            .ok_or(Error::InvalidCiphertext)?;
-        let material = self
-            .open_material(&key.key_id, version)?
+        let material = key
+            .materials
+            .get(&parsed.key_version_id)
             .ok_or(Error::KeyUnusable(KeyState::PendingImport))?;
         let header = blob.get(..header_len).ok_or(Error::InvalidCiphertext)?;
         let plaintext = parsed
             .aead
             .open(
-                &material,
+                material,
                 &parsed.nonce,
                 &aad(header, context),
                 &parsed.ciphertext_and_tag,
             )
             .map_err(|_| Error::InvalidCiphertext)?;
         Ok(Decrypted {
-            key_id: key.key_id,
+            key_id: record.key_id.clone(),
             key_version_id: parsed.key_version_id,
             plaintext,
         })
@@ -170,8 +170,8 @@ impl Kms {
         if number_of_bytes == 0 || number_of_bytes > MAX_DATA_KEY {
             return Err(Error::invalid("NumberOfBytes", "must be 1 to 1024"));
         }
-        let key = self.load(reference)?;
-        usable(&key)?;
+        let key = self.cached(&self.resolve_id(reference)?)?;
+        usable(&key.record)?;
         let mut plaintext = SecretBytes::new(vec![0u8; number_of_bytes]);
         self.random_secret(&mut plaintext)?;
         let encrypted = self.encrypt_with(&key, plaintext.expose(), context)?;

@@ -1,0 +1,378 @@
+//! A small, cheap load generator for qkms: keep-alive HTTP/1.1 connections (hyper) on one
+//! tokio thread by default, every request signed as the official SDKs sign it, with a
+//! fresh nonce and timestamp: Aliyun v1 HMAC-SHA1 (`--scheme v1`), ACS3-HMAC-SHA256
+//! (`acs3`), AWS SigV4 for the JSON dialect (`sigv4`), or unsigned `GET /healthz`
+//! (`none`). Reports requests/s, p50/p90/p99/max latency and errors, and prints a one-line
+//! JSON summary last.
+//!
+//! ```sh
+//! cargo run --release --example loadgen -- --endpoint 127.0.0.1:8080 --scheme v1 \
+//!     --action Encrypt --param KeyId=<id> --param Plaintext=aGVsbG8= -c 64 -d 10
+//! ```
+//!
+//! `--path /healthz` sends the same signed requests to an endpoint that ignores them: the
+//! client's cost is identical, so the ratio of a scenario to that ceiling is the server's
+//! own work. `--once` sends one request and prints the response body (for set-up steps).
+
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)] // a command-line tool: fail loudly
+
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::{Duration, Instant};
+
+use actix_web::http::header::{HeaderMap, HeaderName, HeaderValue};
+use base64::Engine as _;
+use base64::engine::general_purpose::STANDARD as B64;
+use bytes::Bytes;
+use clap::Parser;
+use hmac::{KeyInit as _, Mac as _};
+use http_body_util::{BodyExt as _, Full};
+use hyper_util::rt::TokioIo;
+use qkms::aliyun::signature::{canonical_request, percent_encode, v1_sign, v1_string_to_sign};
+use qkms::crypto::SecretBytes;
+use sha2::Digest as _;
+
+#[derive(Debug, Parser, Clone)]
+#[command(about = "Load generator for qkms")]
+struct Args {
+    /// host:port of the server.
+    #[arg(long, default_value = "127.0.0.1:8080")]
+    endpoint: String,
+    /// v1 | acs3 | sigv4 | none.
+    #[arg(long, default_value = "v1")]
+    scheme: String,
+    /// Aliyun action, or AWS operation with `--scheme sigv4`.
+    #[arg(long, default_value = "DescribeRegions")]
+    action: String,
+    /// Aliyun parameter `Name=value`; repeatable.
+    #[arg(long = "param")]
+    params: Vec<String>,
+    /// JSON body for `--scheme sigv4`.
+    #[arg(long, default_value = "{}")]
+    body: String,
+    /// Request path (`/healthz` measures the ceiling with the same signed requests).
+    #[arg(long, default_value = "/")]
+    path: String,
+    /// Concurrent keep-alive connections.
+    #[arg(short, long, default_value_t = 16)]
+    connections: usize,
+    /// Measured seconds.
+    #[arg(short, long, default_value_t = 10.0)]
+    duration: f64,
+    /// Seconds before measuring.
+    #[arg(short, long, default_value_t = 1.0)]
+    warmup: f64,
+    /// Client threads.
+    #[arg(long, default_value_t = 1)]
+    threads: usize,
+    /// Stop each connection after this many requests (0 = run for the duration).
+    #[arg(long, default_value_t = 0)]
+    requests: u64,
+    /// Send one request, print status and body, exit.
+    #[arg(long)]
+    once: bool,
+    /// Name of the scenario in the summary.
+    #[arg(long, default_value = "scenario")]
+    name: String,
+    /// Access key `ID:SECRET`.
+    #[arg(long, default_value = "testid:testsecret")]
+    access_key: String,
+}
+
+struct Signer {
+    args: Args,
+    id: String,
+    secret: SecretBytes,
+    nonce: AtomicU64,
+    params: Vec<(String, String)>,
+}
+
+impl Signer {
+    fn new(args: &Args) -> Self {
+        let (id, secret) = args
+            .access_key
+            .split_once(':')
+            .expect("--access-key ID:SECRET");
+        let params = args
+            .params
+            .iter()
+            .map(|p| {
+                let (k, v) = p.split_once('=').expect("--param Name=value");
+                (k.to_owned(), v.to_owned())
+            })
+            .collect();
+        Self {
+            args: args.clone(),
+            id: id.to_owned(),
+            secret: SecretBytes::from_slice(secret.as_bytes()),
+            nonce: AtomicU64::new(0),
+            params,
+        }
+    }
+
+    fn nonce(&self) -> String {
+        format!(
+            "{:x}{:016x}",
+            std::process::id(),
+            self.nonce.fetch_add(1, Ordering::Relaxed)
+        )
+    }
+
+    /// A freshly signed request.
+    fn request(&self) -> hyper::Request<Full<Bytes>> {
+        let host = self.args.endpoint.as_str();
+        match self.args.scheme.as_str() {
+            "none" => hyper::Request::get("/healthz")
+                .header("host", host)
+                .body(Full::new(Bytes::new()))
+                .unwrap(),
+            "v1" => {
+                let now = chrono::Utc::now().format("%Y-%m-%dT%H:%M:%SZ").to_string();
+                let mut all = self.params.clone();
+                for (k, v) in [
+                    ("Action", self.args.action.clone()),
+                    ("Version", "2016-01-20".into()),
+                    ("Format", "JSON".into()),
+                    ("AccessKeyId", self.id.clone()),
+                    ("SignatureMethod", "HMAC-SHA1".into()),
+                    ("SignatureVersion", "1.0".into()),
+                    ("SignatureNonce", self.nonce()),
+                    ("Timestamp", now),
+                ] {
+                    all.push((k.into(), v));
+                }
+                let refs: Vec<&(String, String)> = all.iter().collect();
+                let sts = v1_string_to_sign("POST", &refs);
+                all.push((
+                    "Signature".into(),
+                    B64.encode(v1_sign(&self.secret, &sts, false)),
+                ));
+                let query: Vec<String> = all
+                    .iter()
+                    .map(|(k, v)| format!("{}={}", percent_encode(k), percent_encode(v)))
+                    .collect();
+                hyper::Request::post(format!("{}?{}", self.args.path, query.join("&")))
+                    .header("host", host)
+                    .body(Full::new(Bytes::new()))
+                    .unwrap()
+            }
+            "acs3" => {
+                let empty = hex::encode(sha2::Sha256::digest(b""));
+                let date = chrono::Utc::now().format("%Y-%m-%dT%H:%M:%SZ").to_string();
+                let nonce = self.nonce();
+                let mut headers = HeaderMap::new();
+                for (k, v) in [
+                    ("host", host),
+                    ("x-acs-action", self.args.action.as_str()),
+                    ("x-acs-content-sha256", empty.as_str()),
+                    ("x-acs-date", date.as_str()),
+                    ("x-acs-signature-nonce", nonce.as_str()),
+                    ("x-acs-version", "2016-01-20"),
+                ] {
+                    headers.insert(
+                        HeaderName::from_static(k),
+                        HeaderValue::from_str(v).unwrap(),
+                    );
+                }
+                let signed = "host;x-acs-action;x-acs-content-sha256;x-acs-date;x-acs-signature-nonce;x-acs-version";
+                let canonical = canonical_request("POST", &self.params, &headers, signed, &empty);
+                let sts = format!(
+                    "ACS3-HMAC-SHA256\n{}",
+                    hex::encode(sha2::Sha256::digest(canonical.as_bytes()))
+                );
+                let mut mac =
+                    hmac::Hmac::<sha2::Sha256>::new_from_slice(self.secret.expose()).unwrap();
+                mac.update(sts.as_bytes());
+                let auth = format!(
+                    "ACS3-HMAC-SHA256 Credential={},SignedHeaders={signed},Signature={}",
+                    self.id,
+                    hex::encode(mac.finalize().into_bytes())
+                );
+                let query: Vec<String> = self
+                    .params
+                    .iter()
+                    .map(|(k, v)| format!("{}={}", percent_encode(k), percent_encode(v)))
+                    .collect();
+                let mut req =
+                    hyper::Request::post(format!("{}?{}", self.args.path, query.join("&")));
+                for (k, v) in &headers {
+                    req = req.header(k.as_str(), v.to_str().unwrap());
+                }
+                req.header("authorization", auth)
+                    .body(Full::new(Bytes::new()))
+                    .unwrap()
+            }
+            "sigv4" => {
+                let body = self.args.body.clone();
+                let amz_date = chrono::Utc::now().format("%Y%m%dT%H%M%SZ").to_string();
+                let date = &amz_date[..8];
+                let target = format!("TrentService.{}", self.args.action);
+                let canonical = format!(
+                    "POST\n{}\n\ncontent-type:application/x-amz-json-1.1\nhost:{host}\nx-amz-date:{amz_date}\nx-amz-target:{target}\n\ncontent-type;host;x-amz-date;x-amz-target\n{}",
+                    self.args.path,
+                    hex::encode(sha2::Sha256::digest(body.as_bytes()))
+                );
+                let sts = format!(
+                    "AWS4-HMAC-SHA256\n{amz_date}\n{date}/us-east-1/kms/aws4_request\n{}",
+                    hex::encode(sha2::Sha256::digest(canonical.as_bytes()))
+                );
+                let key = qkms::aws::sigv4::signing_key(&self.secret, date, "us-east-1", "kms");
+                let mut mac = hmac::Hmac::<sha2::Sha256>::new_from_slice(&key).unwrap();
+                mac.update(sts.as_bytes());
+                let auth = format!(
+                    "AWS4-HMAC-SHA256 Credential={}/{date}/us-east-1/kms/aws4_request, SignedHeaders=content-type;host;x-amz-date;x-amz-target, Signature={}",
+                    self.id,
+                    hex::encode(mac.finalize().into_bytes())
+                );
+                hyper::Request::post(self.args.path.as_str())
+                    .header("host", host)
+                    .header("content-type", "application/x-amz-json-1.1")
+                    .header("x-amz-date", amz_date)
+                    .header("x-amz-target", target)
+                    .header("authorization", auth)
+                    .body(Full::new(Bytes::from(body)))
+                    .unwrap()
+            }
+            other => panic!("unknown --scheme {other}"),
+        }
+    }
+}
+
+#[derive(Default)]
+struct Tally {
+    latencies_us: Vec<u32>,
+    errors: u64,
+}
+
+async fn connection(signer: Arc<Signer>, start_measuring: Instant, end: Instant) -> Tally {
+    let mut tally = Tally::default();
+    let stream = tokio::net::TcpStream::connect(&signer.args.endpoint)
+        .await
+        .expect("connect");
+    stream.set_nodelay(true).ok();
+    let (mut sender, conn) = hyper::client::conn::http1::handshake(TokioIo::new(stream))
+        .await
+        .expect("handshake");
+    tokio::spawn(conn);
+    let mut sent = 0u64;
+    loop {
+        let now = Instant::now();
+        if now >= end || (signer.args.requests > 0 && sent >= signer.args.requests) {
+            break;
+        }
+        let req = signer.request();
+        let t = Instant::now();
+        let ok = match sender.send_request(req).await {
+            Ok(resp) => {
+                let good = resp.status().is_success();
+                let drained = resp.into_body().collect().await.is_ok();
+                good && drained
+            }
+            Err(_) => false,
+        };
+        sent += 1;
+        if t >= start_measuring {
+            tally
+                .latencies_us
+                .push(u32::try_from(t.elapsed().as_micros()).unwrap_or(u32::MAX));
+            if !ok {
+                tally.errors += 1;
+            }
+        }
+        if !ok && sender.ready().await.is_err() {
+            break;
+        }
+    }
+    tally
+}
+
+fn percentile(sorted: &[u32], p: f64) -> u32 {
+    if sorted.is_empty() {
+        return 0;
+    }
+    let idx = ((sorted.len() as f64 - 1.0) * p).round() as usize;
+    sorted[idx.min(sorted.len() - 1)]
+}
+
+fn main() {
+    let args = Args::parse();
+    let signer = Arc::new(Signer::new(&args));
+    let runtime = if args.threads <= 1 {
+        tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .unwrap()
+    } else {
+        tokio::runtime::Builder::new_multi_thread()
+            .worker_threads(args.threads)
+            .enable_all()
+            .build()
+            .unwrap()
+    };
+    if args.once {
+        runtime.block_on(async {
+            let stream = tokio::net::TcpStream::connect(&args.endpoint)
+                .await
+                .expect("connect");
+            let (mut sender, conn) = hyper::client::conn::http1::handshake(TokioIo::new(stream))
+                .await
+                .unwrap();
+            tokio::spawn(conn);
+            let resp = sender
+                .send_request(signer.request())
+                .await
+                .expect("request");
+            let status = resp.status();
+            let body = resp.into_body().collect().await.unwrap().to_bytes();
+            println!("{}", String::from_utf8_lossy(&body));
+            if !status.is_success() {
+                eprintln!("status {status}");
+                std::process::exit(1);
+            }
+        });
+        return;
+    }
+    let begin = Instant::now();
+    let start_measuring = begin + Duration::from_secs_f64(args.warmup);
+    let end = start_measuring + Duration::from_secs_f64(args.duration);
+    let tallies: Vec<Tally> = runtime.block_on(async {
+        let handles: Vec<_> = (0..args.connections)
+            .map(|_| tokio::spawn(connection(signer.clone(), start_measuring, end)))
+            .collect();
+        let mut out = Vec::new();
+        for h in handles {
+            out.push(h.await.unwrap());
+        }
+        out
+    });
+    let measured = Instant::now()
+        .min(end)
+        .saturating_duration_since(start_measuring)
+        .as_secs_f64()
+        .max(1e-9);
+    let mut all: Vec<u32> = tallies
+        .iter()
+        .flat_map(|t| t.latencies_us.iter().copied())
+        .collect();
+    all.sort_unstable();
+    let errors: u64 = tallies.iter().map(|t| t.errors).sum();
+    let rps = all.len() as f64 / measured;
+    let (p50, p90, p99) = (
+        percentile(&all, 0.50),
+        percentile(&all, 0.90),
+        percentile(&all, 0.99),
+    );
+    let max = all.last().copied().unwrap_or(0);
+    eprintln!(
+        "{:<28} c={:<3} {:>10.0} req/s  p50 {:>6} us  p90 {:>6} us  p99 {:>6} us  max {:>7} us  errors {}",
+        args.name, args.connections, rps, p50, p90, p99, max, errors
+    );
+    println!(
+        "{}",
+        serde_json::json!({
+            "scenario": args.name, "connections": args.connections, "requests": all.len(),
+            "seconds": measured, "rps": rps.round(), "p50_us": p50, "p90_us": p90, "p99_us": p99,
+            "max_us": max, "errors": errors,
+        })
+    );
+}
