@@ -36,6 +36,19 @@ pub enum Command {
     Export(ExportArgs),
     /// Re-send a recording (`serve --record`) to a server and report every difference.
     Replay(ReplayArgs),
+    /// Create many keys in a data directory at once (the benchmark's bulk path).
+    BulkCreate(BulkCreateArgs),
+}
+
+/// Flags of `qkms bulk-create`.
+#[derive(Debug, Args)]
+pub struct BulkCreateArgs {
+    /// Data directory [default: ./qkms-data].
+    #[arg(long, env = "QKMS_DATA_DIR")]
+    pub data_dir: Option<PathBuf>,
+    /// How many Aliyun_AES_256 keys to create.
+    #[arg(long)]
+    pub count: usize,
 }
 
 /// Flags of `qkms export`.

@@ -11,7 +11,7 @@ use std::sync::Arc;
 use clap::Parser as _;
 use qkms::auth::Credentials;
 use qkms::clock::{Clock as _, ControlledClock, Mode, iso8601};
-use qkms::config::{Cli, Command, Config, ExportArgs};
+use qkms::config::{BulkCreateArgs, Cli, Command, Config, ExportArgs};
 use qkms::crypto::random::{DeterministicEntropy, Entropy, OsEntropy};
 use qkms::crypto::root::RootKey;
 use qkms::server::record::Recorder;
@@ -26,6 +26,7 @@ fn main() -> std::process::ExitCode {
             .map_err(|e| e.to_string())
             .and_then(serve),
         Command::Export(args) => export(args),
+        Command::BulkCreate(args) => bulk_create(&args),
         Command::Replay(args) => qkms::replay::run(&args).and_then(|report| {
             println!("{report}");
             if report.differences == 0 {
@@ -218,4 +219,30 @@ fn export(args: ExportArgs) -> Result<(), String> {
                 .map_err(|e| format!("{}: {e}", path.display()))
         }
     }
+}
+
+fn bulk_create(args: &BulkCreateArgs) -> Result<(), String> {
+    let dir = args
+        .data_dir
+        .clone()
+        .unwrap_or_else(|| PathBuf::from("qkms-data"));
+    std::fs::create_dir_all(&dir).map_err(|e| format!("{}: {e}", dir.display()))?;
+    let (root, _) = RootKey::load_or_create(&dir, &OsEntropy).map_err(|e| e.to_string())?;
+    let store = SqliteStore::open(&dir).map_err(|e| e.to_string())?;
+    let kms = Kms::new(
+        Arc::new(store),
+        Arc::new(ControlledClock::new(Mode::Offset(0))),
+        Arc::new(OsEntropy),
+        root,
+        KmsSettings {
+            region: "cn-hangzhou".into(),
+            account_id: "1234567890123456".into(),
+            wrapping_pool: 0,
+            deterministic: false,
+        },
+    )
+    .map_err(|e| e.to_string())?;
+    let first = kms.bulk_create(args.count).map_err(|e| e.to_string())?;
+    println!("{}", first.unwrap_or_default());
+    Ok(())
 }

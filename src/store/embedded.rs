@@ -150,6 +150,31 @@ impl KeyStore for SqliteStore {
         }
     }
 
+    fn create_keys(&self, keys: &[KeyRecord]) -> Result<(), StoreError> {
+        let mut conn = self.writer()?;
+        let tx = conn.transaction().map_err(backend)?;
+        {
+            let mut stmt = tx
+                .prepare_cached(
+                    "INSERT INTO keys (key_id, created, revision, due_at, record) VALUES (?1, ?2, 1, ?3, ?4)",
+                )
+                .map_err(backend)?;
+            for key in keys {
+                let record = serde_json::to_string(key).map_err(backend)?;
+                stmt.execute(params![key.key_id, key.created, key.due_at(), record])
+                    .map_err(|e| match e {
+                        rusqlite::Error::SqliteFailure(f, _)
+                            if f.code == rusqlite::ErrorCode::ConstraintViolation =>
+                        {
+                            StoreError::Conflict
+                        }
+                        other => backend(other),
+                    })?;
+            }
+        }
+        tx.commit().map_err(backend)
+    }
+
     fn update_key(&self, key: &KeyRecord) -> Result<u64, StoreError> {
         let record = serde_json::to_string(key).map_err(backend)?;
         let expected = i64::try_from(key.revision).map_err(backend)?;

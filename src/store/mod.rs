@@ -57,6 +57,16 @@ pub trait KeyStore: Send + Sync + fmt::Debug {
     /// [`StoreError::Conflict`] if the ID exists.
     fn create_key(&self, key: &KeyRecord) -> Result<(), StoreError>;
 
+    /// Inserts many new keys at once (one transaction where the backend has them); used by
+    /// the benchmark's bulk path.
+    ///
+    /// # Errors
+    /// [`StoreError::Conflict`] if an ID exists (nothing is inserted then, where the
+    /// backend is transactional).
+    fn create_keys(&self, keys: &[KeyRecord]) -> Result<(), StoreError> {
+        keys.iter().try_for_each(|k| self.create_key(k))
+    }
+
     /// Replaces a key if its stored revision is still `key.revision`; returns the new revision.
     ///
     /// # Errors

@@ -144,6 +144,26 @@ fn clear_empties_keys_and_aliases_but_keeps_metadata() {
     std::fs::remove_dir_all(&dir).unwrap();
 }
 
+fn run_bulk(store: &dyn KeyStore) {
+    let keys: Vec<KeyRecord> = (0..5).map(|i| key(&format!("bulk{i}"), i)).collect();
+    store.create_keys(&keys).unwrap();
+    assert_eq!(store.list_keys(0, 10).unwrap().total, 5);
+    assert!(matches!(
+        store.create_keys(&keys[..1]),
+        Err(StoreError::Conflict)
+    ));
+}
+
+#[test]
+fn bulk_creation() {
+    run_bulk(&MemoryStore::new());
+    let dir = std::env::temp_dir().join(format!("qkms-suite-bulk-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).unwrap();
+    run_bulk(&SqliteStore::open(&dir).unwrap());
+    std::fs::remove_dir_all(&dir).unwrap();
+}
+
 #[test]
 fn memory_store_conforms() {
     run(&MemoryStore::new());
