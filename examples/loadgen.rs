@@ -83,7 +83,6 @@ struct Signer {
     args: Args,
     id: String,
     secret: SecretBytes,
-    nonce: AtomicU64,
     params: Vec<(String, String)>,
 }
 
@@ -105,16 +104,24 @@ impl Signer {
             args: args.clone(),
             id: id.to_owned(),
             secret: SecretBytes::from_slice(secret.as_bytes()),
-            nonce: AtomicU64::new(0),
             params,
         }
     }
 
     fn nonce(&self) -> String {
+        // One counter for the whole process (several signers exist), plus the start time so
+        // that two runs never share a nonce within the server's 30-minute memory.
+        static NONCE: AtomicU64 = AtomicU64::new(0);
+        static START: std::sync::OnceLock<u128> = std::sync::OnceLock::new();
+        let start = START.get_or_init(|| {
+            std::time::SystemTime::now()
+                .duration_since(std::time::UNIX_EPOCH)
+                .map_or(0, |d| d.as_nanos())
+        });
         format!(
-            "{:x}{:016x}",
+            "{start:x}{:x}{:016x}",
             std::process::id(),
-            self.nonce.fetch_add(1, Ordering::Relaxed)
+            NONCE.fetch_add(1, Ordering::Relaxed)
         )
     }
 

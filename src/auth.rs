@@ -53,10 +53,12 @@ pub struct NonceCache {
     per_shard: usize,
 }
 
+/// Nonces are kept as 64-bit keyed hashes (SipHash with a random key per process), not
+/// strings: no allocation per request, and a false "used" needs a 64-bit collision.
 #[derive(Debug, Default)]
 struct Shard {
-    seen: HashMap<String, i64>,
-    order: VecDeque<(i64, String)>,
+    seen: HashMap<u64, i64>,
+    order: VecDeque<(i64, u64)>,
 }
 
 impl NonceCache {
@@ -73,9 +75,8 @@ impl NonceCache {
     /// Records `nonce` of `access_key_id` at real time `now`; returns false if it was
     /// already used within the window.
     pub fn check_and_insert(&self, access_key_id: &str, nonce: &str, now: i64) -> bool {
-        let entry = format!("{access_key_id}\n{nonce}");
-        let hash = self.hasher.hash_one(&entry);
-        let index = usize::try_from(hash % SHARDS as u64).unwrap_or(0);
+        let entry = self.hasher.hash_one((access_key_id, nonce));
+        let index = usize::try_from(entry % SHARDS as u64).unwrap_or(0);
         let Some(shard) = self.shards.get(index) else {
             return true;
         };
@@ -95,7 +96,7 @@ impl NonceCache {
         if shard.seen.contains_key(&entry) {
             return false;
         }
-        shard.seen.insert(entry.clone(), now);
+        shard.seen.insert(entry, now);
         shard.order.push_back((now, entry));
         true
     }

@@ -20,6 +20,11 @@ use qkms::service::seed::SeedFile;
 use qkms::service::{Kms, KmsSettings};
 use qkms::store::{KeyStore, MemoryStore, SqliteStore};
 
+/// mimalloc: the request path allocates many small buffers on two worker threads, and
+/// glibc's allocator showed as the largest item of the Encrypt profile (BENCHMARKS.md).
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 fn main() -> std::process::ExitCode {
     let result = match Cli::parse().command {
         Command::Serve(args) => Config::from_args(*args)

@@ -195,7 +195,31 @@ async fn process(
         ctx.params = Some(params.clone());
     }
     let kms = state.kms.clone();
+    if runs_inline(action, &params, &kms) {
+        return action::call(action, &params, &kms);
+    }
     web::block(move || action::call(action, &params, &kms))
         .await
         .map_err(|e| AliyunError::internal(&format!("blocking task failed: {e}")))?
+}
+
+/// Crypto actions on a key already in memory do no I/O: they run on the executor, which
+/// saves a hand-off to the blocking pool on the hot path.
+fn runs_inline(action: Action, params: &Params, kms: &crate::service::Kms) -> bool {
+    use base64::Engine as _;
+    match action {
+        Action::Encrypt
+        | Action::GenerateDataKey
+        | Action::GenerateDataKeyWithoutPlaintext
+        | Action::DescribeKey => params.get("KeyId").is_some_and(|k| kms.is_hot(k)),
+        Action::Decrypt => params
+            .get("CiphertextBlob")
+            .and_then(|b| {
+                base64::engine::general_purpose::STANDARD
+                    .decode(b.trim())
+                    .ok()
+            })
+            .is_some_and(|b| kms.is_hot_blob(&b)),
+        _ => false,
+    }
 }

@@ -185,6 +185,9 @@ pub async fn handle(
             account: state.aws_account_id.clone(),
         };
         let kms = state.kms.clone();
+        if ops::runs_inline(op, &input, &kms) {
+            return ops::call(op, &input, &kms, &scope);
+        }
         web::block(move || ops::call(op, &input, &kms, &scope))
             .await
             .map_err(|e| AwsError::internal(&format!("blocking task failed: {e}")))?

@@ -880,3 +880,27 @@ fn import_key_material(input: &Input, kms: &Kms, scope: &Scope) -> Outcome {
     // The seed page documents an empty response.
     Ok(json!({}))
 }
+
+/// Crypto operations on a key (by ID or key ARN) already in memory do no I/O: they run on
+/// the executor instead of the blocking pool.
+pub fn runs_inline(op: Operation, input: &Input, kms: &Kms) -> bool {
+    match op {
+        Operation::Encrypt
+        | Operation::GenerateDataKey
+        | Operation::GenerateDataKeyWithoutPlaintext
+        | Operation::DescribeKey => input
+            .string("KeyId", 1, 2048)
+            .ok()
+            .flatten()
+            .is_some_and(|k| !k.starts_with("arn:") && kms.is_hot(k)),
+        Operation::Decrypt => {
+            !input.has("KeyId")
+                && input
+                    .blob("CiphertextBlob", 1, MAX_CIPHERTEXT)
+                    .ok()
+                    .flatten()
+                    .is_some_and(|b| kms.is_hot_blob(&b))
+        }
+        _ => false,
+    }
+}

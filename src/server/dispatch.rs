@@ -35,7 +35,9 @@ async fn route(
 
 /// Health, and whether responses are reproducible (`qkms replay` compares whole bodies
 /// only against a deterministic server).
-async fn healthz(state: web::Data<AppState>) -> HttpResponse {
+async fn healthz(state: web::Data<AppState>, _body: web::Bytes) -> HttpResponse {
+    // The body is read (and dropped) so that a keep-alive connection that sent one stays
+    // usable.
     HttpResponse::Ok().content_type("application/json").body(
         serde_json::json!({"status": "ok", "deterministic": state.kms.settings().deterministic})
             .to_string(),

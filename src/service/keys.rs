@@ -174,7 +174,8 @@ impl Kms {
     /// # Errors
     /// [`Error::KeyNotFound`] / [`Error::AliasNotFound`].
     pub fn describe_key(&self, reference: &str) -> Result<KeyView> {
-        self.load(reference).map(|k| self.view(k))
+        let key = self.cached(&self.resolve_id(reference)?)?;
+        Ok(self.view(key.record.clone()))
     }
 
     /// Deletes every key and alias (the admin reset).

@@ -270,6 +270,34 @@ impl Kms {
         }
     }
 
+    /// True when a crypto operation on `reference` (an ID or key ARN, not an alias) would
+    /// be served from memory alone, so the caller may run it on the async executor
+    /// instead of handing it to the blocking pool. A key evicted in between costs one
+    /// store read on the executor, which is rare and short.
+    #[must_use]
+    pub fn is_hot(&self, reference: &str) -> bool {
+        match self.parse_ref(reference) {
+            Ok(KeyRef::Id(id)) => self.is_hot_id(id),
+            _ => false,
+        }
+    }
+
+    /// As [`Kms::is_hot`] for the key a ciphertext blob names.
+    #[must_use]
+    pub fn is_hot_blob(&self, blob: &[u8]) -> bool {
+        crate::crypto::blob::CiphertextBlob::decode(blob)
+            .is_ok_and(|(b, _)| self.is_hot_id(&b.key_id))
+    }
+
+    fn is_hot_id(&self, id: &str) -> bool {
+        let now = self.clock.now();
+        self.key_cache
+            .read()
+            .ok()
+            .and_then(|c| c.get(id).map(|k| k.record.due_at().is_none_or(|t| t > now)))
+            .unwrap_or(false)
+    }
+
     /// A key by ID for the crypto operations: from the cache unless something is due on
     /// it, else loaded (settled), opened and cached.
     pub(crate) fn cached(&self, id: &str) -> Result<Arc<CachedKey>> {
