@@ -25,11 +25,11 @@ use base64::Engine as _;
 use base64::engine::general_purpose::STANDARD as B64;
 use bytes::Bytes;
 use clap::Parser;
-use hmac::{KeyInit as _, Mac as _};
 use http_body_util::{BodyExt as _, Full};
 use hyper_util::rt::TokioIo;
 use qkms::aliyun::signature::{canonical_request, percent_encode, v1_sign, v1_string_to_sign};
 use qkms::crypto::SecretBytes;
+use qkms::crypto::mac::hmac_sha256;
 use sha2::Digest as _;
 
 #[derive(Debug, Parser, Clone)]
@@ -193,13 +193,10 @@ impl Signer {
                     "ACS3-HMAC-SHA256\n{}",
                     hex::encode(sha2::Sha256::digest(canonical.as_bytes()))
                 );
-                let mut mac =
-                    hmac::Hmac::<sha2::Sha256>::new_from_slice(self.secret.expose()).unwrap();
-                mac.update(sts.as_bytes());
                 let auth = format!(
                     "ACS3-HMAC-SHA256 Credential={},SignedHeaders={signed},Signature={}",
                     self.id,
-                    hex::encode(mac.finalize().into_bytes())
+                    hex::encode(hmac_sha256(self.secret.expose(), sts.as_bytes()))
                 );
                 let query: Vec<String> = self
                     .params
@@ -230,12 +227,10 @@ impl Signer {
                     hex::encode(sha2::Sha256::digest(canonical.as_bytes()))
                 );
                 let key = qkms::aws::sigv4::signing_key(&self.secret, date, "us-east-1", "kms");
-                let mut mac = hmac::Hmac::<sha2::Sha256>::new_from_slice(&key).unwrap();
-                mac.update(sts.as_bytes());
                 let auth = format!(
                     "AWS4-HMAC-SHA256 Credential={}/{date}/us-east-1/kms/aws4_request, SignedHeaders=content-type;host;x-amz-date;x-amz-target, Signature={}",
                     self.id,
-                    hex::encode(mac.finalize().into_bytes())
+                    hex::encode(hmac_sha256(&key, sts.as_bytes()))
                 );
                 hyper::Request::post(self.args.path.as_str())
                     .header("host", host)

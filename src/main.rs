@@ -188,19 +188,8 @@ fn export(args: ExportArgs) -> Result<(), String> {
         return Err(format!("{} holds no qkms database", dir.display()));
     }
     let store = SqliteStore::open(&dir).map_err(|e| e.to_string())?;
-    let kms = Kms::new(
-        Arc::new(store),
-        Arc::new(ControlledClock::new(Mode::Offset(0))),
-        Arc::new(OsEntropy),
-        root,
-        KmsSettings {
-            region: "cn-hangzhou".into(),
-            account_id: args.account_id.unwrap_or_else(|| "1234567890123456".into()),
-            wrapping_pool: 0,
-            deterministic: false,
-        },
-    )
-    .map_err(|e| e.to_string())?;
+    let account = args.account_id.unwrap_or_else(|| "1234567890123456".into());
+    let kms = offline_kms(store, root, account)?;
     let seed = kms
         .export_seed(args.include_material)
         .map_err(|e| e.to_string())?;
@@ -234,20 +223,26 @@ fn bulk_create(args: &BulkCreateArgs) -> Result<(), String> {
     std::fs::create_dir_all(&dir).map_err(|e| format!("{}: {e}", dir.display()))?;
     let (root, _) = RootKey::load_or_create(&dir, &OsEntropy).map_err(|e| e.to_string())?;
     let store = SqliteStore::open(&dir).map_err(|e| e.to_string())?;
-    let kms = Kms::new(
+    let kms = offline_kms(store, root, "1234567890123456".into())?;
+    let first = kms.bulk_create(args.count).map_err(|e| e.to_string())?;
+    println!("{}", first.unwrap_or_default());
+    Ok(())
+}
+
+/// A `Kms` over a data directory's store for the offline commands (export, bulk-create):
+/// system clock, OS entropy, no wrapping-key pool.
+fn offline_kms(store: SqliteStore, root: RootKey, account_id: String) -> Result<Kms, String> {
+    Kms::new(
         Arc::new(store),
         Arc::new(ControlledClock::new(Mode::Offset(0))),
         Arc::new(OsEntropy),
         root,
         KmsSettings {
             region: "cn-hangzhou".into(),
-            account_id: "1234567890123456".into(),
+            account_id,
             wrapping_pool: 0,
             deterministic: false,
         },
     )
-    .map_err(|e| e.to_string())?;
-    let first = kms.bulk_create(args.count).map_err(|e| e.to_string())?;
-    println!("{}", first.unwrap_or_default());
-    Ok(())
+    .map_err(|e| e.to_string())
 }

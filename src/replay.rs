@@ -19,7 +19,6 @@ use std::time::Duration;
 
 use base64::Engine as _;
 use base64::engine::general_purpose::STANDARD as B64;
-use hmac::{KeyInit as _, Mac as _};
 use serde_json::{Map, Value};
 use sha2::Digest as _;
 
@@ -194,9 +193,7 @@ fn aws_request(
         hex::encode(sha2::Sha256::digest(canonical.as_bytes()))
     );
     let key = crate::aws::sigv4::signing_key(secret, date, region, "kms");
-    let mut mac = hmac::Hmac::<sha2::Sha256>::new_from_slice(&key).map_err(|e| e.to_string())?;
-    mac.update(sts.as_bytes());
-    let signature = hex::encode(mac.finalize().into_bytes());
+    let signature = hex::encode(crate::crypto::mac::hmac_sha256(&key, sts.as_bytes()));
     let headers = vec![
         (
             "content-type".to_owned(),

@@ -15,7 +15,6 @@
 use actix_web::http::header::HeaderMap;
 use base64::Engine as _;
 use base64::engine::general_purpose::STANDARD as B64;
-use hmac::{KeyInit as _, Mac as _};
 use percent_encoding::{AsciiSet, NON_ALPHANUMERIC, utf8_percent_encode};
 use sha2::Digest as _;
 use subtle::ConstantTimeEq as _;
@@ -23,6 +22,7 @@ use subtle::ConstantTimeEq as _;
 use super::error::{AliyunError, ErrorCode};
 use crate::auth::{Caller, Credentials, MAX_SKEW_SECS, NonceCache};
 use crate::crypto::SecretBytes;
+use crate::crypto::mac::{hmac_sha1, hmac_sha256};
 
 /// RFC 3986 unreserved characters stay; everything else is `%XX` (uppercase hex).
 const RFC3986: &AsciiSet = &NON_ALPHANUMERIC
@@ -35,26 +35,6 @@ const RFC3986: &AsciiSet = &NON_ALPHANUMERIC
 #[must_use]
 pub fn percent_encode(s: &str) -> String {
     utf8_percent_encode(s, RFC3986).to_string()
-}
-
-fn hmac_sha1(key: &[u8], msg: &[u8]) -> Vec<u8> {
-    match hmac::Hmac::<sha1::Sha1>::new_from_slice(key) {
-        Ok(mut m) => {
-            m.update(msg);
-            m.finalize().into_bytes().to_vec()
-        }
-        Err(_) => Vec::new(),
-    }
-}
-
-fn hmac_sha256(key: &[u8], msg: &[u8]) -> Vec<u8> {
-    match hmac::Hmac::<sha2::Sha256>::new_from_slice(key) {
-        Ok(mut m) => {
-            m.update(msg);
-            m.finalize().into_bytes().to_vec()
-        }
-        Err(_) => Vec::new(),
-    }
 }
 
 /// `name=value&…` sorted by the decoded name (then value), as every SDK sorts before it

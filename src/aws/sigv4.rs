@@ -12,12 +12,12 @@
 //! Key: HMAC chain over `"AWS4" + secret`, date, region, `kms`, `aws4_request`.
 
 use actix_web::http::header::HeaderMap;
-use hmac::{KeyInit as _, Mac as _};
 use sha2::Digest as _;
 use subtle::ConstantTimeEq as _;
 
 use crate::auth::{Caller, Credentials};
 use crate::crypto::SecretBytes;
+use crate::crypto::mac::hmac_sha256;
 
 /// Allowed distance of `X-Amz-Date` from the real clock: the same ±15 minutes as the
 /// Aliyun dialect (the requirement; AWS itself allows 5).
@@ -38,25 +38,15 @@ pub enum SigV4Error {
     Expired(String),
 }
 
-fn hmac(key: &[u8], msg: &[u8]) -> Vec<u8> {
-    match hmac::Hmac::<sha2::Sha256>::new_from_slice(key) {
-        Ok(mut m) => {
-            m.update(msg);
-            m.finalize().into_bytes().to_vec()
-        }
-        Err(_) => Vec::new(),
-    }
-}
-
 /// The SigV4 signing key for `date` (`yyyymmdd`), `region` and `service`.
 #[must_use]
 pub fn signing_key(secret: &SecretBytes, date: &str, region: &str, service: &str) -> Vec<u8> {
     let mut k0 = zeroize::Zeroizing::new(b"AWS4".to_vec());
     k0.extend_from_slice(secret.expose());
-    let k_date = hmac(&k0, date.as_bytes());
-    let k_region = hmac(&k_date, region.as_bytes());
-    let k_service = hmac(&k_region, service.as_bytes());
-    hmac(&k_service, b"aws4_request")
+    let k_date = hmac_sha256(&k0, date.as_bytes());
+    let k_region = hmac_sha256(&k_date, region.as_bytes());
+    let k_service = hmac_sha256(&k_region, service.as_bytes());
+    hmac_sha256(&k_service, b"aws4_request")
 }
 
 fn collapse(value: &str) -> String {
@@ -189,7 +179,7 @@ pub fn verify(
         "AWS4-HMAC-SHA256\n{amz_date}\n{date}/{region}/{service}/aws4_request\n{}",
         hex::encode(sha2::Sha256::digest(canonical.as_bytes()))
     );
-    let expected = hmac(
+    let expected = hmac_sha256(
         &signing_key(secret, date, region, service),
         string_to_sign.as_bytes(),
     );

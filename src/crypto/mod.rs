@@ -6,11 +6,13 @@
 //! | `random.rs` | the entropy source every random choice goes through |
 //! | `aead.rs` | AES-256-GCM (NIST SP 800-38D) and SM4-GCM (RFC 8998) |
 //! | `blob.rs` | the versioned ciphertext blob returned by Encrypt |
+//! | `mac.rs` | HMAC-SHA-1 and HMAC-SHA-256 (RFC 2104) |
 //! | `wrap.rs` | RSA wrapping key pairs and the unwrap of imported material (PKCS #1 v2.2, RFC 8017) |
 //! | `root.rs` | the root key that seals material at rest and import tokens |
 
 pub mod aead;
 pub mod blob;
+pub mod mac;
 pub mod random;
 pub mod root;
 pub mod secret;

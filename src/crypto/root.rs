@@ -9,13 +9,9 @@ use std::fs;
 use std::io::Write as _;
 use std::path::Path;
 
-use hmac::{KeyInit as _, Mac as _};
-
 use super::SecretBytes;
 use super::aead::{Aead, NONCE_LEN};
 use super::random::Entropy;
-
-type HmacSha256 = hmac::Hmac<sha2::Sha256>;
 
 /// File name of the root key inside the data directory.
 pub const ROOT_KEY_FILE: &str = "root.key";
@@ -151,15 +147,10 @@ impl RootKey {
     }
 }
 
-/// HMAC-SHA-256 of `msg` under `key`.
+/// HMAC-SHA-256 of `msg` under a secret key.
 #[must_use]
 pub fn hmac_sha256(key: &SecretBytes, msg: &[u8]) -> Vec<u8> {
-    // HMAC accepts keys of any length, so this cannot fail.
-    let Ok(mut mac) = HmacSha256::new_from_slice(key.expose()) else {
-        return Vec::new();
-    };
-    mac.update(msg);
-    mac.finalize().into_bytes().to_vec()
+    super::mac::hmac_sha256(key.expose(), msg)
 }
 
 /// AES-256-GCM seal under a 32-byte key with a random nonce: `nonce ‖ ciphertext ‖ tag`.

@@ -173,10 +173,7 @@ pub async fn aws_raw(state: &AppState, op: &str, body: &[u8], id: &str, secret: 
         "us-east-1",
         "kms",
     );
-    use hmac::{KeyInit as _, Mac as _};
-    let mut mac = hmac::Hmac::<sha2::Sha256>::new_from_slice(&key).unwrap();
-    mac.update(sts.as_bytes());
-    let signature = hex::encode(mac.finalize().into_bytes());
+    let signature = hex::encode(qkms::crypto::mac::hmac_sha256(&key, sts.as_bytes()));
     let auth = format!(
         "AWS4-HMAC-SHA256 Credential={id}/{date}/us-east-1/kms/aws4_request, SignedHeaders={signed}, Signature={signature}"
     );
