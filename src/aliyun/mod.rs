@@ -67,20 +67,24 @@ pub async fn handle(
 ) -> HttpResponse {
     let started = Instant::now();
     let request_id = state.kms.new_request_id();
-    let mut ctx = Context {
-        format: requested_format(&req),
-        ..Context::default()
-    };
+    let mut ctx = Context::default();
     let result = match payload.to_bytes_limited(MAX_BODY).await {
         Ok(Ok(body)) => process(&req, body, &state, &mut ctx).await,
-        Ok(Err(e)) => Err(AliyunError::invalid_because(
-            "Body",
-            &format!("The request body could not be read: {e}."),
-        )),
-        Err(_) => Err(AliyunError::invalid_because(
-            "Body",
-            &format!("The request body must not exceed {MAX_BODY} bytes."),
-        )),
+        // The body never reached `process`, which reads Format: look at the query alone.
+        Ok(Err(e)) => {
+            ctx.format = requested_format(&req);
+            Err(AliyunError::invalid_because(
+                "Body",
+                &format!("The request body could not be read: {e}."),
+            ))
+        }
+        Err(_) => {
+            ctx.format = requested_format(&req);
+            Err(AliyunError::invalid_because(
+                "Body",
+                &format!("The request body must not exceed {MAX_BODY} bytes."),
+            ))
+        }
     };
     let (status, root, body) = match &result {
         Ok(fields) => (

@@ -437,7 +437,7 @@ pub fn call(op: Operation, input: &Input, kms: &Kms, scope: &Scope) -> Outcome {
             let blob = input.required_blob("CiphertextBlob", 1, MAX_CIPHERTEXT)?;
             let ctx = input.string_map("EncryptionContext")?;
             check_algorithm(input, "EncryptionAlgorithm")?;
-            if input_has(input, "Recipient") {
+            if input.has("Recipient") {
                 return Err(recipient_unsupported());
             }
             let dry = input.boolean("DryRun")?;
@@ -498,7 +498,7 @@ pub fn call(op: Operation, input: &Input, kms: &Kms, scope: &Scope) -> Outcome {
                 }
             };
             let ctx = input.string_map("EncryptionContext")?;
-            if input_has(input, "Recipient") {
+            if input.has("Recipient") {
                 return Err(recipient_unsupported());
             }
             let dry = input.boolean("DryRun")?;
@@ -521,7 +521,7 @@ pub fn call(op: Operation, input: &Input, kms: &Kms, scope: &Scope) -> Outcome {
             let n = input
                 .integer("NumberOfBytes", 1, 1024)?
                 .ok_or_else(|| AwsError::missing("NumberOfBytes"))?;
-            if input_has(input, "CustomKeyStoreId") || input_has(input, "Recipient") {
+            if input.has("CustomKeyStoreId") || input.has("Recipient") {
                 return Err(AwsError::new(
                     Exception::UnsupportedOperation,
                     "Custom key stores and recipients are not supported by qkms.",
@@ -533,10 +533,6 @@ pub fn call(op: Operation, input: &Input, kms: &Kms, scope: &Scope) -> Outcome {
             Ok(json!({ "Plaintext": B64.encode(bytes.expose()) }))
         }
     }
-}
-
-fn input_has(input: &Input, name: &str) -> bool {
-    input.has(name)
 }
 
 fn recipient_unsupported() -> AwsError {
@@ -713,7 +709,7 @@ fn create_key(input: &Input, kms: &Kms, scope: &Scope) -> Outcome {
             "Multi-Region keys are not supported by qkms.",
         ));
     }
-    if input_has(input, "CustomKeyStoreId") || input_has(input, "XksKeyId") {
+    if input.has("CustomKeyStoreId") || input.has("XksKeyId") {
         return Err(AwsError::new(
             Exception::UnsupportedOperation,
             "Custom key stores are not supported by qkms.",

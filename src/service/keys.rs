@@ -209,19 +209,28 @@ impl Kms {
     pub fn list_keys(&self, page: usize, page_size: usize) -> Result<Page<KeyView>> {
         let offset = page.saturating_sub(1).saturating_mul(page_size);
         let ids = self.store.list_keys(offset, page_size)?;
-        let mut items = Vec::with_capacity(ids.items.len());
-        for id in ids.items {
+        Ok(Page {
+            items: self
+                .existing_keys(ids.items)?
+                .into_iter()
+                .map(|k| self.view(k))
+                .collect(),
+            total: ids.total,
+        })
+    }
+
+    /// Reads keys by ID (expiry applied), leaving out those deleted meanwhile or whose
+    /// deletion window has ended.
+    pub(super) fn existing_keys(&self, ids: Vec<String>) -> Result<Vec<KeyRecord>> {
+        let mut out = Vec::with_capacity(ids.len());
+        for id in ids {
             match self.load_id(&id) {
-                Ok(k) => items.push(self.view(k)),
-                // Deleted meanwhile (or its window ended): not listed.
+                Ok(k) => out.push(k),
                 Err(Error::KeyNotFound) => {}
                 Err(e) => return Err(e),
             }
         }
-        Ok(Page {
-            items,
-            total: ids.total,
-        })
+        Ok(out)
     }
 
     /// ListKeys with a filter: every key is read (expiry applied) and tested, then the
@@ -236,19 +245,12 @@ impl Kms {
         matches: impl Fn(&KeyView) -> bool,
     ) -> Result<Page<KeyView>> {
         let ids = self.store.list_keys(0, usize::MAX)?;
-        let mut all = Vec::new();
-        for id in ids.items {
-            match self.load_id(&id) {
-                Ok(k) => {
-                    let view = self.view(k);
-                    if matches(&view) {
-                        all.push(view);
-                    }
-                }
-                Err(Error::KeyNotFound) => {}
-                Err(e) => return Err(e),
-            }
-        }
+        let all: Vec<KeyView> = self
+            .existing_keys(ids.items)?
+            .into_iter()
+            .map(|k| self.view(k))
+            .filter(|v| matches(v))
+            .collect();
         let offset = page.saturating_sub(1).saturating_mul(page_size);
         Ok(Page {
             total: all.len(),

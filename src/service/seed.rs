@@ -446,12 +446,7 @@ impl Kms {
     pub fn export_seed(&self, include_material: bool) -> Result<SeedFile> {
         let ids = self.store.list_keys(0, usize::MAX)?;
         let mut out = SeedFile::default();
-        for id in ids.items {
-            let key = match self.load_id(&id) {
-                Ok(k) => k,
-                Err(Error::KeyNotFound) => continue,
-                Err(e) => return Err(e),
-            };
+        for key in self.existing_keys(ids.items)? {
             let mut versions = Vec::new();
             for v in &key.versions {
                 let material = if include_material {
