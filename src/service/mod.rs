@@ -5,18 +5,21 @@
 //! blocking pool. Expiry of imported material and the end of deletion windows are applied
 //! here, against the injected clock, whenever a key is read, and by [`Kms::sweep`].
 
+mod cache;
 pub mod error;
 mod import;
 mod keys;
 pub mod model;
 mod ops;
+#[cfg(test)]
+mod race_tests;
 pub mod seed;
 #[cfg(test)]
 mod tests;
 
 use std::collections::HashMap;
 use std::fmt;
-use std::sync::{Arc, Mutex, RwLock};
+use std::sync::{Arc, Mutex};
 
 use base64::Engine as _;
 use base64::engine::general_purpose::STANDARD as B64;
@@ -40,9 +43,6 @@ const ROOT_CHECK_META: &str = "root_key_check";
 const CAS_ATTEMPTS: usize = 32;
 /// Parsed wrapping keys kept in memory (by token), so repeated imports skip PKCS #8 parsing.
 const WRAP_CACHE_MAX: usize = 256;
-/// Keys kept decoded in memory for the crypto hot path (their material in zeroizing
-/// buffers). Past the bound the cache starts over; a miss costs one store read.
-const KEY_CACHE_MAX: usize = 100_000;
 
 /// A key as the crypto operations need it: the record and its opened material.
 #[derive(Debug)]
@@ -75,10 +75,11 @@ pub struct Kms {
     fingerprint_key: SecretBytes,
     pool: WrappingKeyPool,
     wrap_cache: Mutex<HashMap<Vec<u8>, WrappingKey>>,
-    /// Decoded keys for Encrypt/Decrypt/GenerateDataKey; every write through this `Kms`
-    /// removes the key it wrote, so the cache never serves a stale state. (Several
+    /// Decoded keys for Encrypt/Decrypt/GenerateDataKey/DescribeKey; every write through
+    /// this `Kms` invalidates the key it wrote, and fills are conditional (see `cache.rs`),
+    /// so the cache never serves a state older than an acknowledged write. (Several
     /// processes writing one database would need a shared invalidation; see the store docs.)
-    key_cache: RwLock<HashMap<String, Arc<CachedKey>>>,
+    key_cache: cache::KeyCache,
     settings: KmsSettings,
 }
 
@@ -125,7 +126,7 @@ impl Kms {
             fingerprint_key: root.derive(b"qkms material fingerprint v1"),
             pool: WrappingKeyPool::start(settings.wrapping_pool),
             wrap_cache: Mutex::new(HashMap::new()),
-            key_cache: RwLock::new(HashMap::new()),
+            key_cache: cache::KeyCache::default(),
             store,
             clock,
             entropy,
@@ -256,18 +257,14 @@ impl Kms {
         Err(Error::Internal("key kept changing while being read".into()))
     }
 
-    /// Forgets a cached key (after any write to it).
+    /// Forgets a cached key; called after every store write to it.
     fn forget(&self, key_id: &str) {
-        if let Ok(mut cache) = self.key_cache.write() {
-            cache.remove(key_id);
-        }
+        self.key_cache.invalidate(key_id);
     }
 
-    /// Forgets every cached key.
+    /// Forgets every cached key; called after a write that may touch them all.
     fn forget_all(&self) {
-        if let Ok(mut cache) = self.key_cache.write() {
-            cache.clear();
-        }
+        self.key_cache.invalidate_all();
     }
 
     /// True when a crypto operation on `reference` (an ID or key ARN, not an alias) would
@@ -292,21 +289,22 @@ impl Kms {
     fn is_hot_id(&self, id: &str) -> bool {
         let now = self.clock.now();
         self.key_cache
-            .read()
-            .ok()
-            .and_then(|c| c.get(id).map(|k| k.record.due_at().is_none_or(|t| t > now)))
-            .unwrap_or(false)
+            .get(id)
+            .is_some_and(|k| k.record.due_at().is_none_or(|t| t > now))
     }
 
     /// A key by ID for the crypto operations: from the cache unless something is due on
     /// it, else loaded (settled), opened and cached.
     pub(crate) fn cached(&self, id: &str) -> Result<Arc<CachedKey>> {
         let now = self.clock.now();
-        if let Some(hit) = self.key_cache.read().ok().and_then(|c| c.get(id).cloned())
+        if let Some(hit) = self.key_cache.get(id)
             && hit.record.due_at().is_none_or(|t| t > now)
         {
             return Ok(hit);
         }
+        // The ticket comes before the store read: a write that lands after it keeps this
+        // (possibly older) record out of the cache.
+        let ticket = self.key_cache.ticket();
         let record = self.load_id(id)?;
         let mut materials = HashMap::new();
         for v in &record.versions {
@@ -315,12 +313,7 @@ impl Kms {
             }
         }
         let entry = Arc::new(CachedKey { record, materials });
-        if let Ok(mut cache) = self.key_cache.write() {
-            if cache.len() >= KEY_CACHE_MAX {
-                cache.clear();
-            }
-            cache.insert(id.to_owned(), entry.clone());
-        }
+        self.key_cache.fill(id, entry.clone(), ticket);
         Ok(entry)
     }
 
@@ -337,8 +330,9 @@ impl Kms {
         if !expire_material(&mut key, now) {
             return Ok(Settled::Unchanged(Box::new(key)));
         }
+        let written = self.store.update_key(&key);
         self.forget(&key.key_id);
-        match self.store.update_key(&key) {
+        match written {
             Ok(_) => {
                 tracing::info!(key_id = %key.key_id, "imported key material expired and was erased");
                 Ok(Settled::Changed)
@@ -361,10 +355,9 @@ impl Kms {
             let mut key = self.load_id(&id)?;
             let now = self.clock.now();
             let out = change(&mut key, now)?;
-            self.forget(&id);
             let written = self.store.update_key(&key);
-            // Forget again after the write: a reader may have cached the old state between
-            // the first forget and the write.
+            // After the write, not before: a fill that read the old record is refused from
+            // here on (see `cache.rs`).
             self.forget(&id);
             match written {
                 Ok(revision) => {
