@@ -5,6 +5,24 @@
 use std::fmt;
 use std::sync::Mutex;
 
+/// The earliest time the KMS clock may show: 1970-01-01T00:00:00Z.
+pub const MIN_TIME: i64 = 0;
+/// The latest: 9999-12-31T23:59:59Z, the last second the service's date format can show.
+pub const MAX_TIME: i64 = 253_402_300_799;
+
+/// `secs` seconds after `t`, if that is a time the service can show; every date the KMS
+/// computes (deletion dates, expiries) goes through here, so none can wrap.
+#[must_use]
+pub fn later(t: i64, secs: i64) -> Option<i64> {
+    t.checked_add(secs)
+        .filter(|t| (MIN_TIME..=MAX_TIME).contains(t))
+}
+
+/// A clock setting that would show a time outside [`MIN_TIME`]..=[`MAX_TIME`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
+#[error("the KMS clock must stay between 1970-01-01T00:00:00Z and 9999-12-31T23:59:59Z")]
+pub struct OutOfRange;
+
 /// A source of the current time, in whole seconds since the Unix epoch.
 pub trait Clock: Send + Sync + fmt::Debug {
     /// Seconds since 1970-01-01T00:00:00Z.
@@ -37,8 +55,34 @@ pub enum Mode {
     Fixed(i64),
 }
 
+impl Mode {
+    /// This mode moved by `secs` (forward, or back for a negative `secs`).
+    #[must_use]
+    pub fn moved(self, secs: i64) -> Option<Self> {
+        match self {
+            Self::Offset(o) => o.checked_add(secs).map(Self::Offset),
+            Self::Fixed(t) => t.checked_add(secs).map(Self::Fixed),
+        }
+    }
+
+    /// `self`, if the time it shows now is within [`MIN_TIME`]..=[`MAX_TIME`].
+    ///
+    /// # Errors
+    /// [`OutOfRange`] otherwise.
+    pub fn validated(self) -> Result<Self, OutOfRange> {
+        let now = match self {
+            Self::Offset(o) => SystemClock.now().checked_add(o),
+            Self::Fixed(t) => Some(t),
+        };
+        match now {
+            Some(t) if (MIN_TIME..=MAX_TIME).contains(&t) => Ok(self),
+            _ => Err(OutOfRange),
+        }
+    }
+}
+
 impl ControlledClock {
-    /// A clock in `mode`.
+    /// A clock in `mode` (validate it first with [`Mode::validated`]).
     #[must_use]
     pub fn new(mode: Mode) -> Self {
         Self {
@@ -52,21 +96,32 @@ impl ControlledClock {
         self.mode.lock().map_or(Mode::Offset(0), |m| *m)
     }
 
+    /// Replaces the mode by `change(current)` in one step, unless the change overflows
+    /// (`None`) or the new time is out of range; then nothing changes.
+    ///
+    /// # Errors
+    /// [`OutOfRange`].
+    pub fn update(&self, change: impl FnOnce(Mode) -> Option<Mode>) -> Result<Mode, OutOfRange> {
+        let mut mode = self.mode.lock().map_err(|_| OutOfRange)?;
+        let next = change(*mode).ok_or(OutOfRange)?.validated()?;
+        *mode = next;
+        Ok(next)
+    }
+
     /// Stops the clock at `now`.
-    pub fn set(&self, now: i64) {
-        if let Ok(mut m) = self.mode.lock() {
-            *m = Mode::Fixed(now);
-        }
+    ///
+    /// # Errors
+    /// [`OutOfRange`] outside 1970–9999.
+    pub fn set(&self, now: i64) -> Result<(), OutOfRange> {
+        self.update(|_| Some(Mode::Fixed(now))).map(drop)
     }
 
     /// Moves the time forward (or back, for a negative `secs`), keeping the mode.
-    pub fn advance(&self, secs: i64) {
-        if let Ok(mut m) = self.mode.lock() {
-            *m = match *m {
-                Mode::Offset(o) => Mode::Offset(o.saturating_add(secs)),
-                Mode::Fixed(t) => Mode::Fixed(t.saturating_add(secs)),
-            };
-        }
+    ///
+    /// # Errors
+    /// [`OutOfRange`] when the result would leave 1970–9999.
+    pub fn advance(&self, secs: i64) -> Result<(), OutOfRange> {
+        self.update(|m| m.moved(secs)).map(drop)
     }
 
     /// Back to the system clock.
@@ -96,13 +151,15 @@ pub fn parse_clock_spec(spec: &str) -> Result<Mode, String> {
     if spec == "system" {
         return Ok(Mode::Offset(0));
     }
-    if let Some(t) = spec.strip_prefix("fixed:") {
-        return parse_iso8601(t).map(Mode::Fixed).ok_or_else(bad);
-    }
-    if let Some(d) = spec.strip_prefix("offset:") {
-        return parse_duration(d).map(Mode::Offset).ok_or_else(bad);
-    }
-    Err(bad())
+    let mode = if let Some(t) = spec.strip_prefix("fixed:") {
+        parse_iso8601(t).map(Mode::Fixed).ok_or_else(bad)?
+    } else if let Some(d) = spec.strip_prefix("offset:") {
+        parse_duration(d).map(Mode::Offset).ok_or_else(bad)?
+    } else {
+        return Err(bad());
+    };
+    mode.validated()
+        .map_err(|e| format!("--clock {spec:?}: {e}"))
 }
 
 /// Parses a signed duration: `90`, `90s`, `+15m`, `-25h`, `7d` (seconds when no unit).
@@ -154,12 +211,34 @@ mod tests {
         assert_eq!(parse_iso8601("2018-02-11T00:00:00Z"), Some(1_518_307_200));
         assert_eq!(parse_iso8601("2018-02-11 00:00:00"), None);
         let c = ControlledClock::new(Mode::Fixed(10));
-        c.advance(5);
+        c.advance(5).unwrap();
         assert_eq!(c.now(), 15);
         c.reset();
         assert!((c.now() - SystemClock.now()).abs() <= 1);
-        c.advance(3600);
+        c.advance(3600).unwrap();
         assert!((c.now() - SystemClock.now() - 3600).abs() <= 1);
+    }
+
+    /// The overflow of the review: a huge advance used to wrap (release) and then make a
+    /// 7-day deletion window end at once. Now the clock refuses it and stays where it was.
+    #[test]
+    fn the_clock_stays_within_1970_to_9999() {
+        let c = ControlledClock::new(Mode::Fixed(1_704_067_200));
+        assert_eq!(c.advance(9_223_372_036_854_775_000), Err(OutOfRange));
+        assert_eq!(c.advance(i64::MIN), Err(OutOfRange));
+        assert_eq!(c.now(), 1_704_067_200);
+        assert_eq!(c.set(MAX_TIME + 1), Err(OutOfRange));
+        assert_eq!(c.set(-1), Err(OutOfRange));
+        c.set(MAX_TIME).unwrap();
+        assert_eq!(c.advance(1), Err(OutOfRange));
+        assert_eq!(c.now(), MAX_TIME);
+        c.reset();
+        assert_eq!(c.advance(MAX_TIME), Err(OutOfRange));
+        assert!(parse_clock_spec("offset:+9000000d").is_err());
+        assert!(parse_clock_spec("offset:-100000d").is_err());
+        assert_eq!(later(MAX_TIME - 10, 10), Some(MAX_TIME));
+        assert_eq!(later(MAX_TIME - 10, 11), None);
+        assert_eq!(later(i64::MAX, 1), None);
     }
 }
 

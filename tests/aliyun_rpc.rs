@@ -558,7 +558,7 @@ async fn byok_over_the_protocol() {
         assert_eq!((r.status, code(&r).as_str()), (400, "DryRunOperationError"));
 
         // Expiry.
-        clock.advance(60);
+        clock.advance(60).unwrap();
         let r = call(&st, &[("Action", "DescribeKey"), ("KeyId", &id)]).await;
         assert_eq!(r.json()["KeyMetadata"]["KeyState"], "PendingImport");
         assert_eq!(r.json()["KeyMetadata"]["MaterialExpireTime"], "");
@@ -567,7 +567,7 @@ async fn byok_over_the_protocol() {
             (r.status, code(&r).as_str()),
             (409, "Rejected.PendingImport")
         );
-        clock.advance(-60);
+        clock.advance(-60).unwrap();
     }
 }
 
@@ -790,4 +790,72 @@ async fn admin_clock_needs_its_credential() {
     )
     .await;
     assert_eq!(r.status, 400);
+}
+
+/// The overflow found in review: advancing the admin clock by almost `i64::MAX` seconds
+/// wrapped, and a 7-day deletion window then ended at once. The clock now refuses any time
+/// outside 1970–9999 with a 400 and stays put, and the key outlives the sweep.
+#[actix_web::test]
+async fn clock_and_deletion_dates_never_wrap() {
+    let (st, clock) = state();
+    let admin = |body: &'static str| {
+        TestRequest::post()
+            .uri("/_qkms/clock")
+            .insert_header(("authorization", "Bearer admin"))
+            .set_payload(body)
+    };
+    for body in [
+        r#"{"advance_seconds": 9223372036854775000}"#,
+        r#"{"advance_seconds": -9223372036854775000}"#,
+        r#"{"set": "0001-01-01T00:00:00Z"}"#,
+        r#"{"set": "9999-12-31T23:59:59Z", "advance": "1s"}"#,
+        r#"{"advance": "99999999999d"}"#,
+    ] {
+        let r = send(&st, admin(body)).await;
+        assert_eq!(r.status, 400, "{body}: {}", r.body);
+        assert_eq!(r.json()["Code"], "InvalidParameter");
+        assert_eq!(qkms::clock::Clock::now(clock.as_ref()), T0, "{body}");
+    }
+    let id = call(&st, &[("Action", "CreateKey")]).await.json()["KeyMetadata"]["KeyId"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let r = call(
+        &st,
+        &[
+            ("Action", "ScheduleKeyDeletion"),
+            ("KeyId", &id),
+            ("PendingWindowInDays", "7"),
+        ],
+    )
+    .await;
+    assert_eq!(r.status, 200, "{}", r.body);
+    st.kms.sweep().unwrap();
+    let meta = call(&st, &[("Action", "DescribeKey"), ("KeyId", &id)])
+        .await
+        .json();
+    assert_eq!(meta["KeyMetadata"]["KeyState"], "PendingDeletion");
+    assert_eq!(meta["KeyMetadata"]["DeleteDate"], "2024-01-08T00:00:00Z");
+
+    // At the very end of the range a window that would end after 9999 is refused.
+    let r = send(&st, admin(r#"{"set": "9999-12-30T00:00:00Z"}"#)).await;
+    assert_eq!(r.status, 200, "{}", r.body);
+    let other = call(&st, &[("Action", "CreateKey")]).await.json()["KeyMetadata"]["KeyId"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let r = call(
+        &st,
+        &[
+            ("Action", "ScheduleKeyDeletion"),
+            ("KeyId", &other),
+            ("PendingWindowInDays", "7"),
+        ],
+    )
+    .await;
+    assert_eq!((r.status, code(&r).as_str()), (400, "InvalidParameter"));
+    let meta = call(&st, &[("Action", "DescribeKey"), ("KeyId", &other)])
+        .await
+        .json();
+    assert_eq!(meta["KeyMetadata"]["KeyState"], "Enabled");
 }

@@ -134,7 +134,7 @@ async fn byok_flow_and_import_rules() {
     .await;
     assert_eq!(r.status, 200, "{}", r.body);
     let blob = r.json()["CiphertextBlob"].as_str().unwrap().to_owned();
-    clock.advance(3601);
+    clock.advance(3601).unwrap();
     let r = aws(
         &st,
         "Decrypt",
@@ -164,7 +164,7 @@ async fn byok_flow_and_import_rules() {
         b"hello"
     );
     // After 24 hours the token has expired.
-    clock.advance(86_400);
+    clock.advance(86_400).unwrap();
     let r = aws(&st, "ImportKeyMaterial", &json!({"KeyId": key, "ImportToken": token, "EncryptedKeyMaterial": wrapped, "ExpirationModel": "KEY_MATERIAL_DOES_NOT_EXPIRE"})).await;
     assert_eq!(exception(&r), "ExpiredImportTokenException");
 

@@ -142,6 +142,11 @@ fn enum_param<T>(
     }
 }
 
+/// Where page `number` (from 1) of `size` items starts.
+fn offset(number: usize, size: usize) -> usize {
+    number.saturating_sub(1).saturating_mul(size)
+}
+
 /// Paging: `PageNumber` ≥ 1 (default 1), `PageSize` 1–100 (default 10).
 fn paging(p: &Params) -> Result<(usize, usize), AliyunError> {
     let number = int_param(p, "PageNumber")?.unwrap_or(1);
@@ -490,9 +495,11 @@ fn list_keys(p: &Params, kms: &Kms) -> Outcome {
     let (number, size) = paging(p)?;
     let filters = filters(p)?;
     let page = if filters.is_empty() {
-        kms.list_keys(number, size)?
+        kms.list_keys(offset(number, size), size)?
     } else {
-        kms.list_keys_matching(number, size, |v| filter_matches(kms, &filters, v))?
+        kms.list_keys_matching(offset(number, size), size, |v| {
+            filter_matches(kms, &filters, v)
+        })?
     };
     let keys: Vec<Value> = page
         .items
@@ -509,7 +516,7 @@ fn list_keys(p: &Params, kms: &Kms) -> Outcome {
 
 fn list_aliases(p: &Params, kms: &Kms, key: Option<&str>) -> Outcome {
     let (number, size) = paging(p)?;
-    let page = kms.list_aliases(key, number, size)?;
+    let page = kms.list_aliases(key, offset(number, size), size)?;
     let aliases: Vec<Value> = page
         .items
         .iter()

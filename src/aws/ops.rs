@@ -233,7 +233,7 @@ fn paging(input: &Input, max: i64, default: i64) -> Result<(usize, usize), AwsEr
 }
 
 fn paged(mut body: Map<String, Value>, offset: usize, shown: usize, total: usize) -> Value {
-    let next = offset + shown;
+    let next = offset.saturating_add(shown);
     body.insert("Truncated".into(), (next < total).into());
     if next < total {
         body.insert("NextMarker".into(), next.to_string().into());
@@ -258,12 +258,11 @@ pub fn call(op: Operation, input: &Input, kms: &Kms, scope: &Scope) -> Outcome {
         Operation::ListKeys => {
             let (offset, limit) = paging(input, 1000, 100)?;
             let page = kms
-                .list_keys(1, offset + limit)
+                .list_keys(offset, limit)
                 .map_err(|e| AwsError::from_service(e, ""))?;
             let keys: Vec<Value> = page
                 .items
                 .iter()
-                .skip(offset)
                 .map(|v| json!({"KeyId": v.key.key_id, "KeyArn": scope.key_arn(&v.key.key_id)}))
                 .collect();
             let shown = keys.len();
@@ -608,12 +607,11 @@ fn list_aliases(input: &Input, kms: &Kms, scope: &Scope) -> Outcome {
         None => None,
     };
     let page = kms
-        .list_aliases(key.as_deref(), 1, offset + limit)
+        .list_aliases(key.as_deref(), offset, limit)
         .map_err(|e| AwsError::from_service(e, ""))?;
     let aliases: Vec<Value> = page
         .items
         .iter()
-        .skip(offset)
         .map(|a| {
             json!({
                 "AliasName": a.name,
@@ -837,7 +835,7 @@ fn import_key_material(input: &Input, kms: &Kms, scope: &Scope) -> Outcome {
                     "ValidTo must be in the future.",
                 ));
             }
-            if secs > (now + 365 * 86_400) as f64 {
+            if secs > now.saturating_add(365 * 86_400) as f64 {
                 return Err(AwsError::new(
                     Exception::Validation,
                     "ValidTo must be at most 365 days in the future.",

@@ -91,31 +91,47 @@ pub(super) async fn post_clock(
             r#"Expected {"set": "2024-01-01T00:00:00Z"}, {"advance": "25h"}, {"advance_seconds": 90} or {"reset": true}."#,
         );
     };
-    if change.reset {
-        state.clock.reset();
-    }
-    if let Some(t) = change.set {
-        let Some(t) = parse_iso8601(&t) else {
+    let set = match change.set.as_deref().map(parse_iso8601) {
+        None => None,
+        Some(Some(t)) => Some(t),
+        Some(None) => {
             return reply(
                 400,
                 "InvalidParameter",
                 "set must be an RFC 3339 time such as 2024-01-01T00:00:00Z.",
             );
-        };
-        state.clock.set(t);
-    }
-    if let Some(d) = change.advance {
-        let Some(secs) = parse_duration(&d) else {
+        }
+    };
+    let advance = match change.advance.as_deref().map(parse_duration) {
+        None => None,
+        Some(Some(secs)) => Some(secs),
+        Some(None) => {
             return reply(
                 400,
                 "InvalidParameter",
                 "advance must look like 90s, 15m, 25h or 7d.",
             );
-        };
-        state.clock.advance(secs);
-    }
-    if let Some(secs) = change.advance_seconds {
-        state.clock.advance(secs);
+        }
+    };
+    // The whole change applies at once, or not at all.
+    let updated = state.clock.update(|mut mode| {
+        if change.reset {
+            mode = Mode::Offset(0);
+        }
+        if let Some(t) = set {
+            mode = Mode::Fixed(t);
+        }
+        for secs in [advance, change.advance_seconds].into_iter().flatten() {
+            mode = mode.moved(secs)?;
+        }
+        Some(mode)
+    });
+    if let Err(e) = updated {
+        return reply(
+            400,
+            "InvalidParameter",
+            &format!("{e}; the clock is unchanged."),
+        );
     }
     tracing::info!(now = %iso8601(state.clock.now()), "KMS clock changed by the admin endpoint");
     clock_body(&state)

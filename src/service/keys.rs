@@ -202,13 +202,12 @@ impl Kms {
         Ok(out)
     }
 
-    /// ListKeys: one page of keys in creation order (`page` counts from 1).
+    /// ListKeys: up to `limit` keys in creation order, from position `offset`.
     ///
     /// # Errors
     /// Store failures.
-    pub fn list_keys(&self, page: usize, page_size: usize) -> Result<Page<KeyView>> {
-        let offset = page.saturating_sub(1).saturating_mul(page_size);
-        let ids = self.store.list_keys(offset, page_size)?;
+    pub fn list_keys(&self, offset: usize, limit: usize) -> Result<Page<KeyView>> {
+        let ids = self.store.list_keys(offset, limit)?;
         Ok(Page {
             items: self
                 .existing_keys(ids.items)?
@@ -233,15 +232,15 @@ impl Kms {
         Ok(out)
     }
 
-    /// ListKeys with a filter: every key is read (expiry applied) and tested, then the
-    /// matches are paged. Linear in the number of keys, which suits a local server.
+    /// ListKeys with a filter: every key is read (expiry applied) and tested, then `limit`
+    /// matches from position `offset` are returned. Linear in the number of keys, which suits a local server.
     ///
     /// # Errors
     /// Store failures.
     pub fn list_keys_matching(
         &self,
-        page: usize,
-        page_size: usize,
+        offset: usize,
+        limit: usize,
         matches: impl Fn(&KeyView) -> bool,
     ) -> Result<Page<KeyView>> {
         let ids = self.store.list_keys(0, usize::MAX)?;
@@ -251,10 +250,9 @@ impl Kms {
             .map(|k| self.view(k))
             .filter(|v| matches(v))
             .collect();
-        let offset = page.saturating_sub(1).saturating_mul(page_size);
         Ok(Page {
             total: all.len(),
-            items: all.into_iter().skip(offset).take(page_size).collect(),
+            items: all.into_iter().skip(offset).take(limit).collect(),
         })
     }
 
@@ -302,14 +300,24 @@ impl Kms {
     /// ScheduleKeyDeletion: the key is deleted `days` days from now.
     ///
     /// # Errors
-    /// [`Error::StateModifiedFailed`] if already PendingDeletion.
+    /// [`Error::StateModifiedFailed`] if already PendingDeletion;
+    /// [`Error::InvalidParameter`] when the date would fall after 9999-12-31.
     pub fn schedule_key_deletion(&self, reference: &str, days: i64) -> Result<KeyView> {
         let (key, ()) = self.update(reference, |key, now| {
             if key.state == KeyState::PendingDeletion {
                 return Err(Error::StateModifiedFailed);
             }
+            let date = days
+                .checked_mul(86_400)
+                .and_then(|secs| crate::clock::later(now, secs))
+                .ok_or_else(|| {
+                    Error::invalid(
+                        "PendingWindowInDays",
+                        "the deletion date would fall after 9999-12-31T23:59:59Z",
+                    )
+                })?;
             key.state = KeyState::PendingDeletion;
-            key.delete_date = Some(now + days * 86_400);
+            key.delete_date = Some(date);
             Ok(())
         })?;
         Ok(self.view(key))
@@ -439,24 +447,21 @@ impl Kms {
         }
     }
 
-    /// ListAliases / ListAliasesByKeyId.
+    /// ListAliases / ListAliasesByKeyId: up to `limit` aliases from position `offset`.
     ///
     /// # Errors
     /// [`Error::KeyNotFound`] for an unknown key filter.
     pub fn list_aliases(
         &self,
         key_filter: Option<&str>,
-        page: usize,
-        page_size: usize,
+        offset: usize,
+        limit: usize,
     ) -> Result<Page<Alias>> {
         let key_id = match key_filter {
             Some(r) => Some(self.load(r)?.key_id),
             None => None,
         };
-        let offset = page.saturating_sub(1).saturating_mul(page_size);
-        Ok(self
-            .store
-            .list_aliases(key_id.as_deref(), offset, page_size)?)
+        Ok(self.store.list_aliases(key_id.as_deref(), offset, limit)?)
     }
 }
 
