@@ -859,3 +859,39 @@ async fn clock_and_deletion_dates_never_wrap() {
         .json();
     assert_eq!(meta["KeyMetadata"]["KeyState"], "Enabled");
 }
+
+/// A v1 signature covers the parameters only: an `x-acs-action` header beside them is not
+/// signed, so it can neither choose the action nor fill in a missing one.
+#[actix_web::test]
+async fn v1_actions_come_from_signed_parameters_only() {
+    let (st, _) = state();
+    let id = call(&st, &[("Action", "CreateKey")]).await.json()["KeyMetadata"]["KeyId"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    // Signed without Action, with the action in an unsigned header.
+    let uri = format!("/?{}", signed_query("POST", &[("KeyId", &id)]));
+    let r = send(
+        &st,
+        TestRequest::post()
+            .uri(&uri)
+            .insert_header(("x-acs-action", "DisableKey"))
+            .insert_header(("x-acs-version", "2016-01-20")),
+    )
+    .await;
+    assert_eq!((r.status, code(&r).as_str()), (400, "MissingParameter"));
+    // Signed as DescribeKey, with a header asking for DisableKey: DescribeKey runs.
+    let uri = format!(
+        "/?{}",
+        signed_query("POST", &[("Action", "DescribeKey"), ("KeyId", &id)])
+    );
+    let r = send(
+        &st,
+        TestRequest::post()
+            .uri(&uri)
+            .insert_header(("x-acs-action", "DisableKey")),
+    )
+    .await;
+    assert_eq!(r.status, 200, "{}", r.body);
+    assert_eq!(r.json()["KeyMetadata"]["KeyState"], "Enabled");
+}

@@ -23,7 +23,7 @@ use self::action::Action;
 use self::error::{AliyunError, ErrorCode};
 use self::params::{Params, parse_urlencoded};
 use self::render::Format;
-use self::signature::{Freshness, RequestParts};
+use self::signature::{Freshness, RequestParts, Scheme};
 use crate::server::record::{Exchange, SIGNATURE_PARAMS};
 use crate::server::{AppState, MAX_BODY};
 
@@ -173,19 +173,25 @@ async fn process(
         now: Some(chrono::Utc::now().timestamp()),
         nonces: Some(&state.nonces),
     };
-    let (caller, _scheme) = signature::verify(&parts, &state.credentials, fresh)?;
+    let (caller, scheme) = signature::verify(&parts, &state.credentials, fresh)?;
     ctx.access_key_id = Some(caller.access_key_id);
 
+    // Only what the signature covers may decide the action: a v1 signature covers the
+    // parameters, not the x-acs-* headers that some SDKs send beside them.
+    let signed_header = |name| match scheme {
+        Scheme::V1 => None,
+        Scheme::Acs3 | Scheme::Acs4 => header(req, name),
+    };
     let action_name = params
         .get("Action")
-        .or_else(|| header(req, "x-acs-action"))
+        .or_else(|| signed_header("x-acs-action"))
         .filter(|a| !a.is_empty())
         .ok_or_else(|| AliyunError::missing("Action"))?;
     let action: Action = action_name.parse()?;
     ctx.action = Some(action);
     let version = params
         .get("Version")
-        .or_else(|| header(req, "x-acs-version"))
+        .or_else(|| signed_header("x-acs-version"))
         .filter(|v| !v.is_empty())
         .ok_or_else(|| AliyunError::missing("Version"))?;
     if version != VERSION {

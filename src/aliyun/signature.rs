@@ -338,6 +338,82 @@ fn parse_authorization(rest: &str) -> Option<(&str, &str, &str)> {
     Some((credential?, signed?, signature?))
 }
 
+/// Headers an ACS3/ACS4 signature must cover: together with the query and the body hash,
+/// they are everything that decides what a request does and when it may run. The captures
+/// of every official SDK sign all of them.
+pub const ACS_REQUIRED_SIGNED: &[&str] = &[
+    "host",
+    "x-acs-action",
+    "x-acs-version",
+    "x-acs-date",
+    "x-acs-signature-nonce",
+    "x-acs-content-sha256",
+];
+
+fn incomplete(detail: &str) -> AliyunError {
+    AliyunError::new(
+        ErrorCode::IncompleteSignature,
+        format!("The request signature does not conform to Alibaba Cloud standards. {detail}"),
+    )
+}
+
+/// Refuses a `SignedHeaders` list that leaves out a header the signature must cover, and a
+/// request that lacks the nonce or body hash it claims to have signed.
+fn check_signed_headers(parts: &RequestParts<'_>, signed_headers: &str) -> Result<(), AliyunError> {
+    let signed: Vec<String> = signed_headers
+        .split(';')
+        .map(str::to_ascii_lowercase)
+        .collect();
+    if let Some(missing) = ACS_REQUIRED_SIGNED
+        .iter()
+        .find(|name| !signed.iter().any(|s| s == *name))
+    {
+        return Err(incomplete(&format!(
+            "SignedHeaders must include {}; {missing} is missing.",
+            ACS_REQUIRED_SIGNED.join(";")
+        )));
+    }
+    for name in ["x-acs-signature-nonce", "x-acs-content-sha256"] {
+        if header(parts.headers, name).is_none_or(str::is_empty) {
+            return Err(incomplete(&format!("The {name} header is required.")));
+        }
+    }
+    Ok(())
+}
+
+/// `<ak>/<yyyymmdd>/<region>/<product>/aliyun_v4_request`, whose date must be the date of
+/// `x-acs-date` and whose product must be KMS.
+fn acs4_scope<'a>(
+    credential: &'a str,
+    parts: &RequestParts<'_>,
+) -> Result<(&'a str, (&'a str, &'a str, &'a str)), AliyunError> {
+    let mut it = credential.split('/');
+    let ak = it.next().unwrap_or_default();
+    let scope: Vec<&str> = it.collect();
+    let [date, region, product, "aliyun_v4_request"] = scope.as_slice() else {
+        return Err(incomplete(
+            "The ACS4 credential must be <AccessKeyId>/<date>/<region>/<product>/aliyun_v4_request.",
+        ));
+    };
+    let signed_date: String = header(parts.headers, "x-acs-date")
+        .unwrap_or_default()
+        .chars()
+        .filter(char::is_ascii_digit)
+        .take(8)
+        .collect();
+    if *date != signed_date {
+        return Err(incomplete(
+            "The date of the ACS4 credential scope must be the date of x-acs-date.",
+        ));
+    }
+    if !product.eq_ignore_ascii_case("kms") {
+        return Err(incomplete(
+            "The ACS4 credential scope must name the Kms product.",
+        ));
+    }
+    Ok((ak, (*date, *region, *product)))
+}
+
 fn verify_acs(
     parts: &RequestParts<'_>,
     creds: &Credentials,
@@ -345,25 +421,17 @@ fn verify_acs(
     authorization: &str,
     scheme: Scheme,
 ) -> Result<Caller, AliyunError> {
-    let incomplete = || {
-        AliyunError::new(
-            ErrorCode::IncompleteSignature,
-            "The request signature does not conform to Alibaba Cloud standards.",
-        )
-    };
     let (credential, signed_headers, signature) =
-        parse_authorization(authorization).ok_or_else(incomplete)?;
+        parse_authorization(authorization).ok_or_else(|| {
+            incomplete(
+                "The Authorization header must carry Credential, SignedHeaders and Signature.",
+            )
+        })?;
+    check_signed_headers(parts, signed_headers)?;
     let (access_key_id, scope) = match scheme {
         Scheme::Acs4 => {
-            let mut it = credential.split('/');
-            let ak = it.next().ok_or_else(incomplete)?;
-            let scope: Vec<&str> = it.collect();
-            match scope.as_slice() {
-                [date, region, product, "aliyun_v4_request"] => {
-                    (ak, Some((*date, *region, *product)))
-                }
-                _ => return Err(incomplete()),
-            }
+            let (ak, scope) = acs4_scope(credential, parts)?;
+            (ak, Some(scope))
         }
         _ => (credential, None),
     };
@@ -391,8 +459,8 @@ fn verify_acs(
         )
     };
     let string_to_sign = string_to_sign_for(true);
-    let claimed = header(parts.headers, "x-acs-content-sha256");
-    if claimed.is_some_and(|c| !c.eq_ignore_ascii_case(&body_hash)) {
+    let claimed = header(parts.headers, "x-acs-content-sha256").unwrap_or_default();
+    if !claimed.eq_ignore_ascii_case(&body_hash) {
         return Err(AliyunError::new(
             ErrorCode::SignatureDoesNotMatch,
             format!(
@@ -614,6 +682,107 @@ mod tests {
             err.message
                 .contains("server string to sign is:ACS3-HMAC-SHA256\n")
         );
+    }
+
+    /// Signs `headers` over `signed` with the ACS3 scheme, exactly as a client would.
+    fn acs3_signed(mut headers: HeaderMap, query: &[(String, String)], signed: &str) -> HeaderMap {
+        let canonical = canonical_request("POST", query, &headers, signed, EMPTY_SHA256);
+        let sts = format!(
+            "ACS3-HMAC-SHA256\n{}",
+            hex::encode(sha2::Sha256::digest(canonical.as_bytes()))
+        );
+        let sig = hex::encode(hmac_sha256(secret().expose(), sts.as_bytes()));
+        headers.insert(
+            HeaderName::from_static("authorization"),
+            HeaderValue::from_str(&format!(
+                "ACS3-HMAC-SHA256 Credential=testid,SignedHeaders={signed},Signature={sig}"
+            ))
+            .unwrap(),
+        );
+        headers
+    }
+
+    /// A signature over `host` alone is valid HMAC but covers neither the action nor the
+    /// date nor the nonce, so it could be replayed as any action: it is refused, whatever
+    /// header it leaves out.
+    #[test]
+    fn acs_signatures_must_cover_action_version_date_nonce_and_body() {
+        let creds = Credentials::new([("testid".to_owned(), secret())]);
+        let off = Freshness {
+            now: None,
+            nonces: None,
+        };
+        let query = v3_query();
+        let verify_with = |headers: &HeaderMap| {
+            verify(
+                &RequestParts {
+                    method: "POST",
+                    query: &query,
+                    form: &[],
+                    headers,
+                    body: b"",
+                },
+                &creds,
+                off,
+            )
+        };
+        let full = acs3_signed(v3_headers("x"), &query, SIGNED);
+        assert!(verify_with(&full).is_ok());
+        for partial in ["host", "", "x-acs-content-sha256"]
+            .into_iter()
+            .map(str::to_owned)
+            .chain(ACS_REQUIRED_SIGNED.iter().map(|leave_out| {
+                SIGNED
+                    .split(';')
+                    .filter(|h| h != leave_out)
+                    .collect::<Vec<_>>()
+                    .join(";")
+            }))
+        {
+            let headers = acs3_signed(v3_headers("x"), &query, &partial);
+            let err = verify_with(&headers).unwrap_err();
+            assert_eq!(err.code, ErrorCode::IncompleteSignature, "{partial}");
+        }
+        // Signed but absent: no nonce means no replay protection.
+        let mut no_nonce = v3_headers("x");
+        no_nonce.remove("x-acs-signature-nonce");
+        let headers = acs3_signed(no_nonce, &query, SIGNED);
+        assert_eq!(
+            verify_with(&headers).unwrap_err().code,
+            ErrorCode::IncompleteSignature
+        );
+    }
+
+    #[test]
+    fn acs4_scope_must_match_the_date_and_name_kms() {
+        let creds = Credentials::new([("testid".to_owned(), secret())]);
+        let query = v3_query();
+        for credential in [
+            "testid/20240102/cn-hangzhou/Kms/aliyun_v4_request",
+            "testid/20240101/cn-hangzhou/Ecs/aliyun_v4_request",
+            "testid/20240101/cn-hangzhou/aliyun_v4_request",
+        ] {
+            let auth = format!(
+                "ACS4-HMAC-SHA256 Credential={credential},SignedHeaders={SIGNED},Signature=00"
+            );
+            let headers = v3_headers(&auth);
+            let parts = RequestParts {
+                method: "POST",
+                query: &query,
+                form: &[],
+                headers: &headers,
+                body: b"",
+            };
+            let off = Freshness {
+                now: None,
+                nonces: None,
+            };
+            assert_eq!(
+                verify(&parts, &creds, off).unwrap_err().code,
+                ErrorCode::IncompleteSignature,
+                "{credential}"
+            );
+        }
     }
 
     #[test]

@@ -95,6 +95,49 @@ fn header<'a>(headers: &'a HeaderMap, name: &str) -> Option<&'a str> {
     headers.get(name).and_then(|v| v.to_str().ok())
 }
 
+/// Headers a signature must cover: where the request goes, when it was signed, and which
+/// operation it runs. (`x-amz-security-token` too, when the request carries one.)
+pub const REQUIRED_SIGNED: &[&str] = &["host", "x-amz-date", "x-amz-target"];
+
+/// The scope must be for KMS, in a region that is a plain name (it goes into ARNs).
+fn check_scope(region: &str, service: &str) -> Result<(), SigV4Error> {
+    if service != "kms" {
+        return Err(SigV4Error::Mismatch(
+            "Credential should be scoped to correct service: 'kms'.".into(),
+        ));
+    }
+    let plain = !region.is_empty()
+        && region.len() <= 64
+        && region
+            .bytes()
+            .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-');
+    if plain {
+        Ok(())
+    } else {
+        Err(SigV4Error::Mismatch(
+            "Credential should be scoped to a valid region.".into(),
+        ))
+    }
+}
+
+fn check_signed_headers(headers: &HeaderMap, signed: &str) -> Result<(), SigV4Error> {
+    let listed = |name: &str| signed.split(';').any(|s| s.eq_ignore_ascii_case(name));
+    let token = headers
+        .contains_key("x-amz-security-token")
+        .then_some("x-amz-security-token");
+    match REQUIRED_SIGNED
+        .iter()
+        .copied()
+        .chain(token)
+        .find(|h| !listed(h))
+    {
+        None => Ok(()),
+        Some(name) => Err(SigV4Error::Mismatch(format!(
+            "'{name}' must be a 'SignedHeader' in the AWS Authorization."
+        ))),
+    }
+}
+
 /// Verifies a request; `now` (real time) `None` skips the clock check (captured fixtures).
 ///
 /// # Errors
@@ -140,6 +183,8 @@ pub fn verify(
             "Credential should be scoped correctly: {credential}"
         )));
     };
+    check_scope(region, service)?;
+    check_signed_headers(headers, signed)?;
     let secret = creds.secret(access_key_id).ok_or(SigV4Error::UnknownKey)?;
     let amz_date = header(headers, "x-amz-date").ok_or_else(|| {
         SigV4Error::Incomplete(
@@ -160,10 +205,11 @@ pub fn verify(
             "Signature expired: {amz_date} is now earlier or later than the allowed window of 15 minutes."
         )));
     }
-    if !amz_date.starts_with(date) {
-        return Err(SigV4Error::Mismatch(
-            "The credential scope date does not match X-Amz-Date.".into(),
-        ));
+    if amz_date.get(..8) != Some(*date) {
+        return Err(SigV4Error::Mismatch(format!(
+            "Date in Credential scope does not match YYYYMMDD from ISO-8601 version of date from HTTP: '{date}' != '{}', from '{amz_date}'.",
+            amz_date.get(..8).unwrap_or_default()
+        )));
     }
     // A client that signed x-amz-content-sha256 must have put the body's hash there.
     let body_hash = hex::encode(sha2::Sha256::digest(body));
@@ -270,6 +316,113 @@ mod tests {
         let v = verify("POST", "/", "", &headers, &body, &creds(), None).unwrap();
         assert_eq!(v.caller.access_key_id, "AKIDEXAMPLE");
         assert_eq!(v.region, "us-east-1");
+    }
+
+    /// Signs `headers` (with X-Amz-Date and Host already in) over `signed` for `scope`.
+    fn signed(mut headers: HeaderMap, signed: &str, scope: &str, body: &[u8]) -> HeaderMap {
+        let amz_date = header(&headers, "x-amz-date").unwrap().to_owned();
+        let canonical = canonical_request("POST", "/", "", &headers, signed, body);
+        let sts = format!(
+            "AWS4-HMAC-SHA256\n{amz_date}\n{scope}\n{}",
+            hex::encode(sha2::Sha256::digest(canonical.as_bytes()))
+        );
+        let parts: Vec<&str> = scope.split('/').collect();
+        let key = signing_key(
+            &SecretBytes::from_slice(SECRET.as_bytes()),
+            parts[0],
+            parts[1],
+            parts[2],
+        );
+        let sig = hex::encode(hmac_sha256(&key, sts.as_bytes()));
+        headers.insert(
+            HeaderName::from_static("authorization"),
+            HeaderValue::from_str(&format!(
+                "AWS4-HMAC-SHA256 Credential=AKIDEXAMPLE/{scope}, SignedHeaders={signed}, Signature={sig}"
+            ))
+            .unwrap(),
+        );
+        headers
+    }
+
+    fn base_headers() -> HeaderMap {
+        let mut h = HeaderMap::new();
+        for (k, v) in [
+            ("content-type", "application/x-amz-json-1.1"),
+            ("host", "127.0.0.1:8080"),
+            ("x-amz-date", "20261123T184351Z"),
+            ("x-amz-target", "TrentService.DisableKey"),
+        ] {
+            h.insert(HeaderName::from_static(k), HeaderValue::from_static(v));
+        }
+        h
+    }
+
+    /// A valid HMAC over too little is refused: a signature over `host` alone would let
+    /// anyone swap `X-Amz-Target` for DisableKey; a scope for another service or date, or
+    /// an unsigned session token, is refused too.
+    #[test]
+    fn signatures_must_cover_host_date_target_and_token() {
+        let body = b"{}";
+        let scope = "20261123/us-east-1/kms/aws4_request";
+        let all = "content-type;host;x-amz-date;x-amz-target";
+        assert!(
+            verify(
+                "POST",
+                "/",
+                "",
+                &signed(base_headers(), all, scope, body),
+                body,
+                &creds(),
+                None
+            )
+            .is_ok()
+        );
+        for partial in [
+            "host",
+            "content-type;host;x-amz-date",
+            "content-type;x-amz-date;x-amz-target",
+            "host;x-amz-target",
+        ] {
+            let h = signed(base_headers(), partial, scope, body);
+            assert!(
+                matches!(verify("POST", "/", "", &h, body, &creds(), None), Err(SigV4Error::Mismatch(m)) if m.contains("SignedHeader")),
+                "{partial}"
+            );
+        }
+        for other in [
+            "20261123/us-east-1/s3/aws4_request",
+            "20261123/us-east-1/iam/aws4_request",
+            "20261124/us-east-1/kms/aws4_request",
+            "2026112/us-east-1/kms/aws4_request",
+            "20261123/us-east-1:x/kms/aws4_request",
+            "20261123//kms/aws4_request",
+        ] {
+            let h = signed(base_headers(), all, other, body);
+            assert!(
+                matches!(
+                    verify("POST", "/", "", &h, body, &creds(), None),
+                    Err(SigV4Error::Mismatch(_))
+                ),
+                "{other}"
+            );
+        }
+        let mut with_token = base_headers();
+        with_token.insert(
+            HeaderName::from_static("x-amz-security-token"),
+            HeaderValue::from_static("t"),
+        );
+        let h = signed(with_token.clone(), all, scope, body);
+        assert!(matches!(
+            verify("POST", "/", "", &h, body, &creds(), None),
+            Err(SigV4Error::Mismatch(_))
+        ));
+        let h = signed(
+            with_token,
+            "content-type;host;x-amz-date;x-amz-security-token;x-amz-target",
+            scope,
+            body,
+        );
+        assert!(verify("POST", "/", "", &h, body, &creds(), None).is_ok());
     }
 
     #[test]
