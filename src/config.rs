@@ -223,15 +223,35 @@ fn read_file(path: &Path) -> Result<FileConfig, ConfigError> {
     })
 }
 
+/// Longest access-key ID accepted.
+const MAX_ACCESS_KEY_ID: usize = 128;
+
+/// `ID:SECRET`. The ID must be something every signing scheme can carry: SigV4 splits its
+/// credential on `/`, and the v1 and ACS schemes put it in a query or header, so it is
+/// limited to ASCII letters, digits, `-`, `_` and `.`. The secret may hold any printable
+/// characters (`:` included) but no control characters.
 fn parse_access_key(pair: &str) -> Result<(String, SecretBytes), ConfigError> {
-    match pair.split_once(':') {
-        Some((id, secret)) if !id.is_empty() && !secret.is_empty() => {
-            Ok((id.to_owned(), SecretBytes::from_slice(secret.as_bytes())))
-        }
-        _ => Err(ConfigError::Invalid(
+    let Some((id, secret)) = pair.split_once(':') else {
+        return Err(ConfigError::Invalid(
             "--access-key must be ID:SECRET with both parts non-empty".into(),
-        )),
+        ));
+    };
+    let id_ok = !id.is_empty()
+        && id.len() <= MAX_ACCESS_KEY_ID
+        && id
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'.'));
+    if !id_ok {
+        return Err(ConfigError::Invalid(format!(
+            "--access-key: the ID {id:?} must be 1 to {MAX_ACCESS_KEY_ID} ASCII letters, digits, '-', '_' or '.'"
+        )));
     }
+    if secret.is_empty() || secret.chars().any(char::is_control) {
+        return Err(ConfigError::Invalid(format!(
+            "--access-key: the secret of {id} must be non-empty, without control characters"
+        )));
+    }
+    Ok((id.to_owned(), SecretBytes::from_slice(secret.as_bytes())))
 }
 
 impl Config {
@@ -366,10 +386,28 @@ mod tests {
 
     #[test]
     fn bad_access_key_is_refused() {
-        let args = ServeArgs {
-            access_keys: vec!["nocolon".into()],
-            ..ServeArgs::default()
-        };
-        assert!(Config::from_args(args).is_err());
+        for bad in [
+            "nocolon",
+            ":secret",
+            "id:",
+            "a/b:secret",
+            "ключ:secret",
+            "a b:secret",
+            "id:se\ncret",
+        ] {
+            let args = ServeArgs {
+                access_keys: vec![bad.into()],
+                ..ServeArgs::default()
+            };
+            assert!(Config::from_args(args).is_err(), "{bad:?}");
+        }
+        let long = format!("{}:s", "a".repeat(129));
+        assert!(parse_access_key(&long).is_err());
+        for good in [
+            "LTAI5t.example-id_1:s3cr:et/+=",
+            "AKIDEXAMPLE:wJalrXUtnFEMI/K7MDENG",
+        ] {
+            assert!(parse_access_key(good).is_ok(), "{good}");
+        }
     }
 }

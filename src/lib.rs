@@ -16,7 +16,7 @@
 //! AWS-KMS-compatible JSON 1.1 dialect, over the same key store.
 //!
 //! Other modules: [`config`] (CLI, environment, TOML), [`clock`] (injected time),
-//! [`auth`] (credentials shared by the protocols).
+//! [`auth`] (credentials shared by the protocols), [`json`] (strict JSON for request input).
 
 #![forbid(unsafe_code)]
 
@@ -26,6 +26,7 @@ pub mod aws;
 pub mod clock;
 pub mod config;
 pub mod crypto;
+pub mod json;
 pub mod replay;
 pub mod server;
 pub mod service;

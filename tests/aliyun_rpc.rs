@@ -895,3 +895,73 @@ async fn v1_actions_come_from_signed_parameters_only() {
     assert_eq!(r.status, 200, "{}", r.body);
     assert_eq!(r.json()["KeyMetadata"]["KeyState"], "Enabled");
 }
+
+/// Loose input the review found: a parameter repeated with another value, an unknown KMS
+/// instance, and an unknown action that the error did not name.
+#[actix_web::test]
+async fn strict_input() {
+    let (st, _) = state();
+    let id = call(&st, &[("Action", "CreateKey")]).await.json()["KeyMetadata"]["KeyId"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let r = call(
+        &st,
+        &[
+            ("Action", "DescribeKey"),
+            ("KeyId", "alias/other"),
+            ("KeyId", &id),
+        ],
+    )
+    .await;
+    assert_eq!((r.status, code(&r).as_str()), (400, "InvalidParameter"));
+    assert!(r.json()["Message"].as_str().unwrap().contains("\"KeyId\""));
+    // The same value twice is just the same parameter.
+    let r = call(
+        &st,
+        &[("Action", "DescribeKey"), ("KeyId", &id), ("KeyId", &id)],
+    )
+    .await;
+    assert_eq!(r.status, 200, "{}", r.body);
+    // A duplicate member inside a JSON parameter is refused too.
+    let r = call(
+        &st,
+        &[
+            ("Action", "Encrypt"),
+            ("KeyId", &id),
+            ("Plaintext", "aGk="),
+            ("EncryptionContext", r#"{"k":"1","k":"2"}"#),
+        ],
+    )
+    .await;
+    assert_eq!((r.status, code(&r).as_str()), (400, "InvalidParameter"));
+    let r = call(
+        &st,
+        &[
+            ("Action", "CreateKey"),
+            ("DKMSInstanceId", "kst-hzz00000000"),
+        ],
+    )
+    .await;
+    assert_eq!(
+        (r.status, code(&r).as_str()),
+        (404, "Forbidden.ResourceNotFound")
+    );
+    assert!(
+        r.json()["Message"]
+            .as_str()
+            .unwrap()
+            .contains("kst-hzz00000000")
+    );
+    let r = call(&st, &[("Action", "NoSuchAction")]).await;
+    assert_eq!(
+        (r.status, code(&r).as_str()),
+        (404, "InvalidAction.NotFound")
+    );
+    assert!(
+        r.json()["Message"]
+            .as_str()
+            .unwrap()
+            .contains("NoSuchAction")
+    );
+}

@@ -570,3 +570,50 @@ async fn lifecycle_aliases_tags_and_paging() {
         7
     );
 }
+
+/// A member given twice is refused, at the top level and inside a map such as the
+/// encryption context, and every error carries a message.
+#[actix_web::test]
+async fn duplicate_members_are_refused_and_messages_are_never_empty() {
+    let (st, _) = state();
+    let id = aws(&st, "CreateKey", &json!({})).await.json()["KeyMetadata"]["KeyId"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let body = format!(r#"{{"KeyId": "alias/other", "KeyId": "{id}", "Plaintext": "aGk="}}"#);
+    let r = aws_raw(&st, "Encrypt", body.as_bytes(), "testid", "testsecret").await;
+    assert_eq!(
+        (r.status, exception(&r).as_str()),
+        (400, "SerializationException")
+    );
+    assert!(
+        r.json()["message"].as_str().unwrap().contains("KeyId"),
+        "{}",
+        r.body
+    );
+    let body = format!(
+        r#"{{"KeyId": "{id}", "Plaintext": "aGk=", "EncryptionContext": {{"k": "1", "k": "2"}}}}"#
+    );
+    let r = aws_raw(&st, "Encrypt", body.as_bytes(), "testid", "testsecret").await;
+    assert_eq!(exception(&r), "SerializationException");
+    for (op, input) in [
+        ("NoSuchOperation", json!({})),
+        ("Decrypt", json!({"CiphertextBlob": "AAAA"})),
+        (
+            "CreateAlias",
+            json!({"AliasName": "alias/aws/x", "TargetKeyId": id}),
+        ),
+    ] {
+        let r = aws(&st, op, &input).await;
+        assert!(r.status == 400, "{op}: {}", r.body);
+        let message = r.json()["message"].as_str().unwrap_or_default().to_owned();
+        assert!(!message.is_empty(), "{op}: {}", r.body);
+    }
+    let r = aws(&st, "NoSuchOperation", &json!({})).await;
+    assert!(
+        r.json()["message"]
+            .as_str()
+            .unwrap()
+            .contains("NoSuchOperation")
+    );
+}

@@ -52,7 +52,7 @@ macro_rules! actions {
                     $(stringify!($variant) => Ok(Self::$variant),)+
                     _ => Err(AliyunError::new(
                         ErrorCode::InvalidActionNotFound,
-                        "Specified api is not found, please check your url and method.",
+                        format!("Specified api {s:?} is not found, please check your url and method."),
                     )),
                 }
             }
@@ -168,7 +168,7 @@ pub fn encryption_context(p: &Params, name: &str) -> Result<EncryptionContext, A
     let bad = || AliyunError::invalid_because(name, "It must be a JSON object of string values.");
     let mut ctx = EncryptionContext::new();
     if let Some(raw) = optional(p, name) {
-        let Value::Object(map) = serde_json::from_str::<Value>(raw).map_err(|_| bad())? else {
+        let Value::Object(map) = crate::json::parse(raw.as_bytes()).map_err(|_| bad())? else {
             return Err(bad());
         };
         for (k, v) in map {
@@ -201,7 +201,7 @@ fn tags_param(p: &Params, name: &str) -> Result<BTreeMap<String, String>, Aliyun
             r#"It must be a JSON array like [{"TagKey":"k","TagValue":"v"}]."#,
         )
     };
-    let Value::Array(items) = serde_json::from_str::<Value>(raw).map_err(|_| bad())? else {
+    let Value::Array(items) = crate::json::parse(raw.as_bytes()).map_err(|_| bad())? else {
         return Err(bad());
     };
     for item in items {
@@ -359,12 +359,14 @@ pub fn call(action: Action, p: &Params, kms: &Kms) -> Outcome {
         Action::UntagResource => {
             let key = required(p, "KeyId")?;
             let raw = required(p, "TagKeys")?;
-            let names: Vec<String> = serde_json::from_str(raw).map_err(|_| {
-                AliyunError::invalid_because(
-                    "TagKeys",
-                    r#"It must be a JSON array like ["k1","k2"]."#,
-                )
-            })?;
+            let names: Vec<String> = crate::json::parse(raw.as_bytes())
+                .and_then(serde_json::from_value)
+                .map_err(|_| {
+                    AliyunError::invalid_because(
+                        "TagKeys",
+                        r#"It must be a JSON array like ["k1","k2"]."#,
+                    )
+                })?;
             kms.untag_key(key, &names)?;
             Ok(Map::new())
         }
@@ -385,6 +387,15 @@ pub fn call(action: Action, p: &Params, kms: &Kms) -> Outcome {
 }
 
 fn create_key(p: &Params, kms: &Kms) -> Outcome {
+    // qkms is the shared KMS: it has no KMS instances, so any instance ID names nothing.
+    if let Some(instance) = optional(p, "DKMSInstanceId") {
+        return Err(AliyunError::new(
+            ErrorCode::ResourceNotFound,
+            format!(
+                "The specified DKMSInstanceId {instance:?} is not found; qkms has no KMS instances."
+            ),
+        ));
+    }
     let spec_raw = optional(p, "KeySpec");
     let spec = match spec_raw {
         None => KeySpec::Aes256,
@@ -440,9 +451,11 @@ fn filters(p: &Params) -> Result<Vec<Filter>, AliyunError> {
         return Ok(Vec::new());
     };
     let bad = |why: &str| AliyunError::invalid_because("Filters", why);
-    let list: Vec<Filter> = serde_json::from_str(raw).map_err(|_| {
-        bad(r#"It must be a JSON array like [{"Key":"KeyState","Values":["Enabled"]}]."#)
-    })?;
+    let list: Vec<Filter> = crate::json::parse(raw.as_bytes())
+        .and_then(serde_json::from_value)
+        .map_err(|_| {
+            bad(r#"It must be a JSON array like [{"Key":"KeyState","Values":["Enabled"]}]."#)
+        })?;
     if list.len() > 10 {
         return Err(bad("At most 10 filters."));
     }
@@ -674,6 +687,7 @@ mod tests {
                 .collect(),
             Vec::new(),
         )
+        .unwrap()
     }
 
     #[test]

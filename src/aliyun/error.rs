@@ -63,6 +63,8 @@ codes! {
     KeyVersionNotFound = "Forbidden.KeyVersionNotFound", 404;
     /// 404: no such alias.
     AliasNotFound = "Forbidden.AliasNotFound", 404;
+    /// 404: no such resource (a KMS instance named by `DKMSInstanceId`).
+    ResourceNotFound = "Forbidden.ResourceNotFound", 404;
     /// 400: the alias exists.
     AliasAlreadyExists = "AliasAlreadyExists", 400;
     /// 400: the operation needs an EXTERNAL key.

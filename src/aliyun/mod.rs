@@ -145,14 +145,17 @@ async fn process(
     } else {
         Vec::new()
     };
-    let params = Params::new(query, form);
+    let params = Params::new(query, form).inspect_err(|_| ctx.format = requested_format(req))?;
     if let Some(f) = params.get("Format") {
         ctx.format = Format::parse(f).ok_or_else(|| AliyunError::invalid("Format"))?;
     }
     if req.path() != "/" {
         return Err(AliyunError::new(
             ErrorCode::InvalidActionNotFound,
-            "Specified api is not found, please check your url and method.",
+            format!(
+                "Specified api is not found, please check your url and method: the path must be /, not {:?}.",
+                req.path()
+            ),
         ));
     }
     if req.method() != Method::GET && req.method() != Method::POST {

@@ -13,7 +13,7 @@ pub struct Params {
     pub query: Vec<(String, String)>,
     /// Form-body pairs, in order.
     pub form: Vec<(String, String)>,
-    /// Lookup by name over both (the body wins over the query on a duplicate name).
+    /// Lookup by name over both (a repeated name has one value; see [`Params::new`]).
     map: HashMap<String, String>,
 }
 
@@ -70,15 +70,31 @@ pub fn parse_urlencoded(raw: &[u8]) -> Result<Vec<(String, String)>, AliyunError
 }
 
 impl Params {
-    /// Builds the parameter set.
-    #[must_use]
-    pub fn new(query: Vec<(String, String)>, form: Vec<(String, String)>) -> Self {
-        let map = query
-            .iter()
-            .chain(form.iter())
-            .map(|(k, v)| (k.clone(), v.clone()))
-            .collect();
-        Self { query, form, map }
+    /// Builds the parameter set. A name given twice (in the query, the body or both) must
+    /// have the same value each time: otherwise which one counts would be a guess.
+    ///
+    /// # Errors
+    /// `InvalidParameter` naming a parameter given twice with different values.
+    pub fn new(
+        query: Vec<(String, String)>,
+        form: Vec<(String, String)>,
+    ) -> Result<Self, AliyunError> {
+        let mut map: HashMap<String, String> = HashMap::with_capacity(query.len() + form.len());
+        for (k, v) in query.iter().chain(form.iter()) {
+            match map.get(k) {
+                Some(seen) if seen != v => {
+                    return Err(AliyunError::invalid_because(
+                        k,
+                        "It is given more than once, with different values.",
+                    ));
+                }
+                Some(_) => {}
+                None => {
+                    map.insert(k.clone(), v.clone());
+                }
+            }
+        }
+        Ok(Self { query, form, map })
     }
 
     /// A parameter's value.
@@ -131,6 +147,20 @@ mod tests {
             parse_urlencoded(b"a=50%").unwrap(),
             vec![("a".into(), "50%".into())]
         );
+    }
+
+    #[test]
+    fn a_name_given_twice_must_have_one_value() {
+        let pair = |k: &str, v: &str| (k.to_owned(), v.to_owned());
+        let err = Params::new(
+            vec![pair("KeyId", "alias/other"), pair("KeyId", "real")],
+            vec![],
+        )
+        .unwrap_err();
+        assert!(err.message.contains("\"KeyId\""), "{}", err.message);
+        assert!(Params::new(vec![pair("KeyId", "a")], vec![pair("KeyId", "b")]).is_err());
+        let same = Params::new(vec![pair("KeyId", "a")], vec![pair("KeyId", "a")]).unwrap();
+        assert_eq!(same.get("KeyId"), Some("a"));
     }
 
     proptest! {

@@ -101,12 +101,13 @@ pub struct AwsError {
 }
 
 impl AwsError {
-    /// An error with a message.
+    /// An error with a message (never empty: SDKs and people read it).
     pub fn new(exception: Exception, message: impl Into<String>) -> Self {
-        Self {
-            exception,
-            message: message.into(),
+        let mut message = message.into();
+        if message.is_empty() {
+            exception.as_str().clone_into(&mut message);
         }
+        Self { exception, message }
     }
 
     /// `ValidationException` in AWS's wording for one member.
@@ -147,9 +148,10 @@ impl AwsError {
         match e {
             Error::KeyNotFound => Self::new(X::NotFound, format!("Key '{arn}' does not exist")),
             Error::AliasNotFound => Self::new(X::NotFound, format!("Alias {arn} is not found.")),
-            Error::KeyVersionNotFound | Error::InvalidCiphertext => {
-                Self::new(X::InvalidCiphertext, "")
-            }
+            Error::KeyVersionNotFound | Error::InvalidCiphertext => Self::new(
+                X::InvalidCiphertext,
+                "The ciphertext is invalid, or does not match its key or encryption context.",
+            ),
             Error::KeyUnusable(KeyState::Disabled) => {
                 Self::new(X::Disabled, format!("{arn} is disabled."))
             }
@@ -228,6 +230,13 @@ mod tests {
             assert_eq!(x.status() >= 500, *x == Exception::KmsInternal, "{x:?}");
             assert!(x.status() != 429);
             assert!(!x.as_str().contains("Throttl"));
+        }
+    }
+
+    #[test]
+    fn every_message_is_non_empty() {
+        for x in Exception::ALL {
+            assert!(!AwsError::new(*x, "").message.is_empty(), "{x:?}");
         }
     }
 

@@ -33,7 +33,7 @@ impl Input {
         if body.iter().all(u8::is_ascii_whitespace) {
             return Ok(Self::default());
         }
-        match serde_json::from_slice::<Value>(body) {
+        match crate::json::parse(body) {
             Ok(Value::Object(obj)) => Ok(Self { obj }),
             Ok(_) => Err(AwsError::new(
                 Exception::Serialization,

@@ -49,7 +49,10 @@ macro_rules! operations {
             fn from_str(target: &str) -> Result<Self, Self::Err> {
                 match target.strip_prefix("TrentService.") {
                     $(Some(stringify!($variant)) => Ok(Self::$variant),)+
-                    _ => Err(AwsError::new(Exception::UnknownOperation, "")),
+                    _ => Err(AwsError::new(
+                        Exception::UnknownOperation,
+                        format!("The operation {target:?} is not supported; X-Amz-Target must be TrentService.<Operation>."),
+                    )),
                 }
             }
         }

@@ -549,8 +549,12 @@ fn decrypt_checked(
     expected: Option<&Target>,
     scope: &Scope,
 ) -> Result<crate::service::Decrypted, AwsError> {
-    let (parsed, _) = CiphertextBlob::decode(blob)
-        .map_err(|_| AwsError::new(Exception::InvalidCiphertext, ""))?;
+    let (parsed, _) = CiphertextBlob::decode(blob).map_err(|_| {
+        AwsError::new(
+            Exception::InvalidCiphertext,
+            "The ciphertext is not a qkms ciphertext blob.",
+        )
+    })?;
     let owner = Target {
         arn: scope.key_arn(&parsed.key_id),
         reference: parsed.key_id.clone(),
@@ -589,7 +593,10 @@ fn alias_name(input: &Input) -> Result<&str, AwsError> {
         ));
     }
     if name.starts_with("alias/aws/") {
-        return Err(AwsError::new(Exception::NotAuthorized, ""));
+        return Err(AwsError::new(
+            Exception::NotAuthorized,
+            "The alias/aws/ prefix is reserved for AWS managed keys.",
+        ));
     }
     Ok(name)
 }
