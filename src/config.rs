@@ -8,6 +8,7 @@ use serde::Deserialize;
 
 use crate::clock::{Mode, parse_clock_spec};
 use crate::crypto::SecretBytes;
+use crate::server::cors::CorsPolicy;
 
 /// Access key used when none is configured.
 pub const DEFAULT_ACCESS_KEY_ID: &str = "testid";
@@ -133,6 +134,10 @@ pub struct ServeArgs {
     /// Keep material, plaintexts and tokens in the recording (file mode 0600).
     #[arg(long, env = "QKMS_RECORD_SECRETS")]
     pub record_secrets: bool,
+    /// A browser origin (`https://app.example:8443`) that may call the API, besides the
+    /// loopback origins; repeatable. `*` allows every origin (warned about).
+    #[arg(long = "cors-origin", env = "QKMS_CORS_ORIGIN", value_delimiter = ',')]
+    pub cors_origins: Vec<String>,
 }
 
 /// The TOML file: the same settings, in kebab-case or snake_case.
@@ -159,6 +164,8 @@ struct FileConfig {
     record: Option<PathBuf>,
     #[serde(alias = "record_secrets")]
     record_secrets: Option<bool>,
+    #[serde(default, alias = "cors_origins", alias = "cors-origin")]
+    cors_origins: Vec<String>,
 }
 
 /// Validated configuration.
@@ -194,6 +201,8 @@ pub struct Config {
     pub record: Option<PathBuf>,
     /// Record secrets too.
     pub record_secrets: bool,
+    /// Browser origins allowed besides the loopback ones.
+    pub cors: CorsPolicy,
 }
 
 /// Configuration errors.
@@ -320,7 +329,14 @@ impl Config {
                 "--aws-account-id must be 12 digits".into(),
             ));
         }
+        let cors = CorsPolicy::new(if args.cors_origins.is_empty() {
+            &file.cors_origins
+        } else {
+            &args.cors_origins
+        })
+        .map_err(ConfigError::Invalid)?;
         Ok(Self {
+            cors,
             seeds: if args.seed.is_empty() {
                 file.seed
             } else {

@@ -155,7 +155,13 @@ fn serve(config: Config) -> Result<(), String> {
         Credentials::new(config.credentials.clone()),
         config.admin.clone(),
     )
-    .with_aws_account_id(config.aws_account_id.clone());
+    .with_aws_account_id(config.aws_account_id.clone())
+    .with_cors(config.cors.clone());
+    if config.cors.allows_any() {
+        tracing::warn!(
+            "--cors-origin '*': every web page may call this server with the configured access keys"
+        );
+    }
     if let Some(path) = &config.record {
         let recorder = Recorder::open(path, config.record_secrets)
             .map_err(|e| format!("record file {}: {e}", path.display()))?;

@@ -723,38 +723,129 @@ async fn state_errors_are_409() {
     assert_eq!((r.status, code(&r).as_str()), (400, "Unsupported.Origin"));
 }
 
+/// Loopback pages (a local OpenAPI-Explorer style page) may call the API, and read error
+/// replies too; a foreign page may not even have its request executed, preflighted or
+/// not, and `/_qkms/*` never answers cross-origin.
 #[actix_web::test]
-async fn browsers_get_cors_headers() {
-    use actix_web::App;
+async fn cors_allows_loopback_pages_only() {
     let (st, _) = state();
-    let app = actix_web::test::init_service(
-        App::new()
-            .wrap(qkms::server::cors())
-            .configure(qkms::server::configure(st)),
+    let preflight = |origin: &str, path: &str| {
+        TestRequest::default()
+            .method(actix_web::http::Method::OPTIONS)
+            .uri(path)
+            .insert_header(("origin", origin.to_owned()))
+            .insert_header(("access-control-request-method", "POST"))
+            .insert_header((
+                "access-control-request-headers",
+                "x-amz-target,authorization",
+            ))
+    };
+    let app = actix_web::test::init_service(qkms::server::app(st.clone())).await;
+    let resp =
+        actix_web::test::call_service(&app, preflight("http://localhost:3000", "/").to_request())
+            .await;
+    assert!(resp.status().is_success(), "{:?}", resp.status());
+    let h = resp.headers();
+    assert_eq!(
+        h.get("access-control-allow-origin").unwrap(),
+        "http://localhost:3000"
+    );
+    assert_eq!(
+        h.get("access-control-allow-headers").unwrap(),
+        "x-amz-target,authorization"
+    );
+    // A loopback page reads the error reply of an unsigned call.
+    let resp = actix_web::test::call_service(
+        &app,
+        TestRequest::post()
+            .uri("/?Action=ListKeys")
+            .insert_header(("origin", "http://127.0.0.1:5173"))
+            .to_request(),
     )
     .await;
-    let preflight = TestRequest::default()
-        .method(actix_web::http::Method::OPTIONS)
-        .uri("/")
-        .insert_header(("origin", "http://docs.example"))
-        .insert_header(("access-control-request-method", "POST"))
-        .insert_header((
-            "access-control-request-headers",
-            "x-amz-target,authorization",
-        ))
-        .to_request();
-    let resp = actix_web::test::call_service(&app, preflight).await;
-    assert!(resp.status().is_success(), "{:?}", resp.status());
-    assert!(resp.headers().contains_key("access-control-allow-origin"));
-    let get = TestRequest::get()
-        .uri("/healthz")
-        .insert_header(("origin", "http://docs.example"))
-        .to_request();
-    let resp = actix_web::test::call_service(&app, get).await;
+    assert_eq!(resp.status(), 400);
     assert_eq!(
         resp.headers().get("access-control-allow-origin").unwrap(),
-        "http://docs.example"
+        "http://127.0.0.1:5173"
     );
+    assert!(
+        resp.headers()
+            .get("access-control-expose-headers")
+            .unwrap()
+            .to_str()
+            .unwrap()
+            .contains("x-acs-request-id")
+    );
+
+    // A foreign page: no CORS headers, a 403 in the Aliyun shape, and nothing runs.
+    let r = send(&st, preflight("https://evil.example", "/")).await;
+    assert_eq!(
+        (r.status, code(&r).as_str()),
+        (403, "Forbidden.NoPermission")
+    );
+    let signed = format!("/?{}", signed_query("POST", &[("Action", "CreateKey")]));
+    let r = send(
+        &st,
+        TestRequest::post()
+            .uri(&signed)
+            .insert_header(("origin", "https://evil.example")),
+    )
+    .await;
+    assert_eq!(
+        (r.status, code(&r).as_str()),
+        (403, "Forbidden.NoPermission")
+    );
+    assert!(
+        r.json()["Message"]
+            .as_str()
+            .unwrap()
+            .contains("--cors-origin")
+    );
+    assert_eq!(
+        st.kms.list_keys(0, 10).unwrap().total,
+        0,
+        "the refused CreateKey ran"
+    );
+    let resp = actix_web::test::call_service(
+        &app,
+        TestRequest::get()
+            .uri("/healthz")
+            .insert_header(("origin", "null"))
+            .to_request(),
+    )
+    .await;
+    assert!(resp.headers().get("access-control-allow-origin").is_none());
+    // The AWS dialect answers in its own shape.
+    let r = send(
+        &st,
+        TestRequest::post()
+            .uri("/")
+            .insert_header(("origin", "https://evil.example"))
+            .insert_header(("x-amz-target", "TrentService.ListKeys"))
+            .insert_header(("content-type", "application/x-amz-json-1.1"))
+            .set_payload("{}"),
+    )
+    .await;
+    assert_eq!(r.json()["__type"], "AccessDeniedException");
+
+    // The admin endpoints: a loopback page of another port is still cross-origin.
+    let r = send(&st, preflight("http://localhost:3000", "/_qkms/reset")).await;
+    assert_eq!(r.status, 403, "{}", r.body);
+    let r = send(
+        &st,
+        TestRequest::post()
+            .uri("/_qkms/reset")
+            .insert_header(("origin", "http://localhost:3000"))
+            .insert_header(("authorization", "Bearer admin")),
+    )
+    .await;
+    assert_eq!(r.status, 403, "{}", r.body);
+    // Configured origins are allowed.
+    let (st2, _) = state();
+    let st2 = st2
+        .with_cors(qkms::server::cors::CorsPolicy::new(&["https://docs.example".into()]).unwrap());
+    let r = send(&st2, preflight("https://docs.example", "/")).await;
+    assert_eq!(r.status, 204);
 }
 
 #[actix_web::test]

@@ -617,3 +617,37 @@ async fn duplicate_members_are_refused_and_messages_are_never_empty() {
             .contains("NoSuchOperation")
     );
 }
+
+/// Any AWS sign picks the AWS dialect, even without `X-Amz-Target`, and the dialect
+/// refuses content types other than JSON 1.1 instead of serving them.
+#[actix_web::test]
+async fn aws_looking_requests_get_aws_errors() {
+    use actix_web::test::TestRequest;
+    let (st, _) = state();
+    for (want, req) in [
+        ("UnknownOperationException", TestRequest::post().uri("/").insert_header((
+            "authorization",
+            "AWS4-HMAC-SHA256 Credential=testid/20240101/us-east-1/kms/aws4_request, SignedHeaders=host, Signature=00",
+        ))),
+        ("MissingAuthenticationTokenException", TestRequest::post()
+            .uri("/")
+            .insert_header(("content-type", "application/x-amz-json-1.1"))
+            .set_payload("{}")),
+        ("UnknownOperationException", TestRequest::post()
+            .uri("/")
+            .insert_header(("x-amz-target", "TrentService.ListKeys"))
+            .insert_header(("content-type", "text/plain"))
+            .set_payload("{}")),
+        ("UnknownOperationException", TestRequest::post()
+            .uri("/")
+            .insert_header(("x-amz-target", "TrentService.ListKeys"))
+            .set_payload("{}")),
+    ] {
+        let r = common::send(&st, req).await;
+        assert_eq!(r.status, 400, "{}", r.body);
+        assert_eq!(r.content_type, "application/x-amz-json-1.1");
+        assert_eq!(exception(&r), want, "{}", r.body);
+        assert!(!r.json()["message"].as_str().unwrap().is_empty());
+        assert!(r.json().get("Code").is_none());
+    }
+}

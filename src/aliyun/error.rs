@@ -57,6 +57,8 @@ codes! {
     InvalidVersion = "InvalidVersion", 400;
     /// 403: a method other than GET or POST.
     UnsupportedHttpMethod = "UnsupportedHTTPMethod", 403;
+    /// 403: the request is not allowed (a browser origin outside the CORS policy).
+    ForbiddenNoPermission = "Forbidden.NoPermission", 403;
     /// 404: no such key.
     KeyNotFound = "Forbidden.KeyNotFound", 404;
     /// 404: no such key version.

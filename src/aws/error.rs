@@ -71,6 +71,8 @@ exceptions! {
     Tag = "TagException", 400;
     /// The `alias/aws/` prefix is reserved.
     NotAuthorized = "NotAuthorizedException", 400;
+    /// The request is not allowed (a browser origin outside the CORS policy).
+    AccessDenied = "AccessDeniedException", 400;
     /// A value breaks a constraint.
     Validation = "ValidationException", 400;
     /// The body is not JSON, or a member has the wrong type.

@@ -126,6 +126,24 @@ fn sigv4_error(e: SigV4Error) -> AwsError {
     }
 }
 
+/// The dialect is JSON 1.1 only: another content type is refused before anything is read.
+fn check_content_type(req: &HttpRequest) -> Result<(), AwsError> {
+    let ct = req
+        .headers()
+        .get("content-type")
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or_default();
+    let media = ct.split(';').next().unwrap_or_default().trim();
+    if media.eq_ignore_ascii_case("application/x-amz-json-1.1") {
+        Ok(())
+    } else {
+        Err(AwsError::new(
+            Exception::UnknownOperation,
+            format!("The Content-Type must be application/x-amz-json-1.1, not {ct:?}."),
+        ))
+    }
+}
+
 /// Handles one JSON 1.1 request (the dispatcher sends every request with `X-Amz-Target`).
 pub async fn handle(
     req: HttpRequest,
@@ -145,6 +163,7 @@ pub async fn handle(
                 "Only POST / is supported.",
             ));
         }
+        check_content_type(&req)?;
         let body = match payload.to_bytes_limited(crate::server::MAX_BODY).await {
             Ok(Ok(b)) => b,
             Ok(Err(e)) => {
@@ -175,7 +194,12 @@ pub async fn handle(
             .headers()
             .get("x-amz-target")
             .and_then(|v| v.to_str().ok())
-            .unwrap_or_default();
+            .ok_or_else(|| {
+                AwsError::new(
+                    Exception::UnknownOperation,
+                    "The request has no X-Amz-Target header naming a TrentService operation.",
+                )
+            })?;
         let op: Operation = target.parse()?;
         op_name = op.as_str();
         let input = input::Input::parse(&body)?;

@@ -1,9 +1,9 @@
-//! Protocol choice and payload limits. A request with `X-Amz-Target` goes to the AWS
-//! handler; every other path and method other than `GET /healthz` goes to the Aliyun RPC handler, which renders its own errors for wrong paths and methods
+//! Protocol choice and payload limits. An AWS-looking request goes to the AWS handler; every other path and method other than `GET /healthz` goes to the Aliyun RPC handler, which renders its own errors for wrong paths and methods
 //! and reads the body itself, so an oversized body gets a protocol error, not actix's text.
 
 use actix_web::{HttpRequest, HttpResponse, web};
 
+use super::reject::Dialect;
 use super::{AppState, admin};
 use crate::{aliyun, aws};
 
@@ -20,13 +20,15 @@ pub(super) fn configure(cfg: &mut web::ServiceConfig, state: AppState) {
         .default_service(web::to(route));
 }
 
-/// `X-Amz-Target` present → AWS JSON 1.1; anything else → Aliyun RPC.
+/// AWS-looking requests (`X-Amz-Target`, a SigV4 `Authorization` or an `x-amz-json`
+/// content type) → AWS JSON 1.1; anything else → Aliyun RPC.
 async fn route(
     req: HttpRequest,
     payload: web::Payload,
     state: web::Data<AppState>,
 ) -> HttpResponse {
-    if req.headers().contains_key("x-amz-target") {
+    let dialect = Dialect::detect(|name| req.headers().get(name).map(|v| v.as_bytes()));
+    if dialect == Dialect::Aws {
         aws::handle(req, payload, state).await
     } else {
         aliyun::handle(req, payload, state).await

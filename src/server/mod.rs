@@ -1,13 +1,17 @@
 //! The HTTP server: the only place routes are wired.
 
 mod admin;
+pub mod cors;
 mod dispatch;
 pub mod record;
+pub mod reject;
 
 use std::net::TcpListener;
 use std::sync::Arc;
 use std::time::Duration;
 
+use actix_web::body::MessageBody;
+use actix_web::dev::{ServiceFactory, ServiceRequest, ServiceResponse};
 use actix_web::{App, HttpServer, web};
 
 use crate::auth::{Credentials, NonceCache};
@@ -42,6 +46,8 @@ pub struct AppState {
     pub aws_account_id: String,
     /// Where requests are recorded (`--record`).
     pub recorder: Option<Arc<record::Recorder>>,
+    /// Which browser origins may call the API.
+    pub cors: Arc<cors::CorsPolicy>,
 }
 
 impl AppState {
@@ -63,7 +69,15 @@ impl AppState {
             admin,
             aws_account_id: DEFAULT_AWS_ACCOUNT_ID.to_owned(),
             recorder: None,
+            cors: Arc::new(cors::CorsPolicy::default()),
         }
+    }
+
+    /// Sets the CORS policy (loopback origins only by default).
+    #[must_use]
+    pub fn with_cors(mut self, policy: cors::CorsPolicy) -> Self {
+        self.cors = Arc::new(policy);
+        self
     }
 
     /// Records every request to `recorder`.
@@ -86,16 +100,22 @@ pub fn configure(state: AppState) -> impl FnOnce(&mut web::ServiceConfig) {
     move |cfg| dispatch::configure(cfg, state)
 }
 
-/// Cross-origin access for people who try the API from a browser page (OpenAPI-Explorer
-/// style): any origin, GET and POST, any request header; the request-ID headers are
-/// readable by the page. Credentials are signatures, not cookies, so no cookies are allowed.
-pub fn cors() -> actix_cors::Cors {
-    actix_cors::Cors::default()
-        .allow_any_origin()
-        .allowed_methods(["GET", "POST"])
-        .allow_any_header()
-        .expose_headers(["x-acs-request-id", "x-amzn-RequestId", "x-amzn-ErrorType"])
-        .max_age(3600)
+/// The whole application: every route behind the CORS layer (also used by in-process
+/// tests, so they see what clients see).
+pub fn app(
+    state: AppState,
+) -> App<
+    impl ServiceFactory<
+        ServiceRequest,
+        Config = (),
+        Response = ServiceResponse<impl MessageBody>,
+        Error = actix_web::Error,
+        InitError = (),
+    >,
+> {
+    App::new()
+        .wrap(actix_web::middleware::from_fn(cors::layer))
+        .configure(configure(state))
 }
 
 /// Serves on an already-bound listener until SIGINT/SIGTERM; then drains and returns.
@@ -119,14 +139,10 @@ pub async fn run(listener: TcpListener, state: AppState) -> std::io::Result<()> 
         })
     };
     let app_state = state.clone();
-    let server = HttpServer::new(move || {
-        App::new()
-            .wrap(cors())
-            .configure(configure(app_state.clone()))
-    })
-    .listen(listener)?
-    .shutdown_timeout(5)
-    .run();
+    let server = HttpServer::new(move || app(app_state.clone()))
+        .listen(listener)?
+        .shutdown_timeout(5)
+        .run();
     let result = server.await;
     sweeper.abort();
     state.kms.shutdown();

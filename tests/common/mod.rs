@@ -7,7 +7,7 @@
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 
-use actix_web::{App, test};
+use actix_web::test;
 use base64::Engine as _;
 use base64::engine::general_purpose::STANDARD as B64;
 use qkms::aliyun::signature::{percent_encode, v1_sign, v1_string_to_sign};
@@ -101,7 +101,7 @@ impl Resp {
 
 /// Sends one request to a fresh app over `state` (state is shared, so keys persist).
 pub async fn send(state: &AppState, req: test::TestRequest) -> Resp {
-    let app = test::init_service(App::new().configure(server::configure(state.clone()))).await;
+    let app = test::init_service(server::app(state.clone())).await;
     let resp = test::call_service(&app, req.to_request()).await;
     let header = |n: &str| {
         resp.headers()
