@@ -39,6 +39,18 @@ pub enum Command {
     Replay(ReplayArgs),
     /// Create many keys in a data directory at once (the benchmark's bulk path).
     BulkCreate(BulkCreateArgs),
+    /// Read every record of a data directory and open every sealed material; report what is
+    /// unreadable and exit non-zero if anything is.
+    Check(CheckArgs),
+}
+
+/// Flags of `qkms check`.
+#[derive(Debug, Args)]
+pub struct CheckArgs {
+    /// Data directory to check [default: ./qkms-data]; its root key comes from `root.key`
+    /// there or from `QKMS_ROOT_KEY`.
+    #[arg(long, env = "QKMS_DATA_DIR")]
+    pub data_dir: Option<PathBuf>,
 }
 
 /// Flags of `qkms bulk-create`.
@@ -134,6 +146,17 @@ pub struct ServeArgs {
     /// Keep material, plaintexts and tokens in the recording (file mode 0600).
     #[arg(long, env = "QKMS_RECORD_SECRETS")]
     pub record_secrets: bool,
+    /// This is a new data directory: start even though only one of `qkms.db` and the root
+    /// key is there (a kept root key for a new store, or a new root key for an empty one).
+    #[arg(long, env = "QKMS_INIT")]
+    pub init: bool,
+    /// Seconds a client has to send a request's head, and then its body, before it is
+    /// answered with an error and disconnected [default: 5].
+    #[arg(long, env = "QKMS_REQUEST_TIMEOUT")]
+    pub request_timeout: Option<u64>,
+    /// Open connections served at once [default: 1024]; more wait to be accepted.
+    #[arg(long, env = "QKMS_MAX_CONNECTIONS")]
+    pub max_connections: Option<usize>,
     /// A browser origin (`https://app.example:8443`) that may call the API, besides the
     /// loopback origins; repeatable. `*` allows every origin (warned about).
     #[arg(long = "cors-origin", env = "QKMS_CORS_ORIGIN", value_delimiter = ',')]
@@ -166,6 +189,10 @@ struct FileConfig {
     record_secrets: Option<bool>,
     #[serde(default, alias = "cors_origins", alias = "cors-origin")]
     cors_origins: Vec<String>,
+    #[serde(alias = "request_timeout")]
+    request_timeout: Option<u64>,
+    #[serde(alias = "max_connections")]
+    max_connections: Option<usize>,
 }
 
 /// Validated configuration.
@@ -203,6 +230,12 @@ pub struct Config {
     pub record_secrets: bool,
     /// Browser origins allowed besides the loopback ones.
     pub cors: CorsPolicy,
+    /// `--init`: a one-sided data directory may be initialised.
+    pub init: bool,
+    /// Time a client has for a request's head, and then for its body.
+    pub request_timeout: std::time::Duration,
+    /// Connections served at once.
+    pub max_connections: usize,
 }
 
 /// Configuration errors.
@@ -261,6 +294,19 @@ fn parse_access_key(pair: &str) -> Result<(String, SecretBytes), ConfigError> {
         )));
     }
     Ok((id.to_owned(), SecretBytes::from_slice(secret.as_bytes())))
+}
+
+/// `HOST:PORT` with a port, resolvable now (so a typo fails before anything is written).
+fn check_listen(listen: &str) -> Result<(), ConfigError> {
+    use std::net::ToSocketAddrs as _;
+    let bad = |why: String| ConfigError::Invalid(format!("--listen {listen:?}: {why}"));
+    let mut addrs = listen
+        .to_socket_addrs()
+        .map_err(|e| bad(format!("expected HOST:PORT such as 127.0.0.1:8080 ({e})")))?;
+    addrs
+        .next()
+        .map(drop)
+        .ok_or_else(|| bad("names no address".into()))
 }
 
 impl Config {
@@ -335,7 +381,30 @@ impl Config {
             &args.cors_origins
         })
         .map_err(ConfigError::Invalid)?;
+        let request_timeout = args.request_timeout.or(file.request_timeout).unwrap_or(5);
+        if !(1..=3600).contains(&request_timeout) {
+            return Err(ConfigError::Invalid(
+                "--request-timeout must be 1 to 3600 seconds".into(),
+            ));
+        }
+        let max_connections = args
+            .max_connections
+            .or(file.max_connections)
+            .unwrap_or(1024);
+        if !(1..=1_000_000).contains(&max_connections) {
+            return Err(ConfigError::Invalid(
+                "--max-connections must be 1 to 1000000".into(),
+            ));
+        }
+        let listen = args
+            .listen
+            .or(file.listen)
+            .unwrap_or_else(|| "127.0.0.1:8080".into());
+        check_listen(&listen)?;
         Ok(Self {
+            init: args.init,
+            request_timeout: std::time::Duration::from_secs(request_timeout),
+            max_connections,
             cors,
             seeds: if args.seed.is_empty() {
                 file.seed
@@ -348,10 +417,7 @@ impl Config {
             clock,
             admin,
             aws_account_id,
-            listen: args
-                .listen
-                .or(file.listen)
-                .unwrap_or_else(|| "127.0.0.1:8080".into()),
+            listen,
             data_dir: args
                 .data_dir
                 .or(file.data_dir)
@@ -398,6 +464,25 @@ mod tests {
         assert_eq!(c.credentials[0].0, "a");
         assert!(!c.default_credentials);
         std::fs::remove_file(path).unwrap();
+    }
+
+    #[test]
+    fn bad_listen_addresses_and_limits_are_refused() {
+        for listen in ["127.0.0.1:8080x", "127.0.0.1", "nowhere.invalid:80", ":::"] {
+            let args = ServeArgs {
+                listen: Some(listen.into()),
+                ..ServeArgs::default()
+            };
+            assert!(Config::from_args(args).is_err(), "{listen}");
+        }
+        for (t, c) in [(Some(0), None), (None, Some(0)), (Some(100_000), None)] {
+            let args = ServeArgs {
+                request_timeout: t,
+                max_connections: c,
+                ..ServeArgs::default()
+            };
+            assert!(Config::from_args(args).is_err());
+        }
     }
 
     #[test]

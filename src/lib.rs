@@ -26,6 +26,8 @@ pub mod aws;
 pub mod clock;
 pub mod config;
 pub mod crypto;
+pub mod datadir;
+pub mod files;
 pub mod json;
 pub mod replay;
 pub mod server;

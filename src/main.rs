@@ -1,51 +1,81 @@
-//! `qkms`: parse the command line, then `serve` (configure, log, open the store, bind,
-//! run), `export` (a data directory as a seed file) or `replay` (a recording).
+//! `qkms`: parse the command line, then `serve` (configure, log, bind, open the store,
+//! run), `export` (a data directory as a seed file), `check` (a data directory's records),
+//! `bulk-create` or `replay` (a recording).
+//!
+//! `serve` validates every flag and binds its listener before it writes anything, so a
+//! typo never leaves a half-made data directory behind.
 
 #![forbid(unsafe_code)]
 
 use std::io::Write as _;
 use std::net::TcpListener;
 use std::path::{Path, PathBuf};
+use std::process::ExitCode;
 use std::sync::Arc;
 
 use clap::Parser as _;
 use qkms::auth::Credentials;
 use qkms::clock::{Clock as _, ControlledClock, Mode, iso8601};
-use qkms::config::{BulkCreateArgs, Cli, Command, Config, ExportArgs};
+use qkms::config::{BulkCreateArgs, CheckArgs, Cli, Command, Config, ExportArgs};
 use qkms::crypto::random::{DeterministicEntropy, Entropy, OsEntropy};
 use qkms::crypto::root::RootKey;
+use qkms::datadir::{self, Opened};
 use qkms::server::record::Recorder;
-use qkms::server::{self, AppState};
+use qkms::server::{self, AppState, Limits};
 use qkms::service::seed::SeedFile;
 use qkms::service::{Kms, KmsSettings};
-use qkms::store::{KeyStore, MemoryStore, SqliteStore};
+use qkms::store::{KeyStore, MemoryStore};
 
 /// mimalloc: the request path allocates many small buffers on two worker threads, and
 /// glibc's allocator showed as the largest item of the Encrypt profile (BENCHMARKS.md).
 #[global_allocator]
 static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
-fn main() -> std::process::ExitCode {
+/// How a command failed: its exit code tells scripts which.
+enum Failure {
+    /// Exit code 1: anything else.
+    General(String),
+    /// Exit code 2: start-up refused an unsafe data directory.
+    Refused(String),
+    /// Exit code 3: `check` found unreadable records.
+    Damaged(String),
+}
+
+impl From<String> for Failure {
+    fn from(e: String) -> Self {
+        Self::General(e)
+    }
+}
+
+fn main() -> ExitCode {
     let result = match Cli::parse().command {
         Command::Serve(args) => Config::from_args(*args)
-            .map_err(|e| e.to_string())
+            .map_err(|e| Failure::General(e.to_string()))
             .and_then(serve),
         Command::Export(args) => export(args),
         Command::BulkCreate(args) => bulk_create(&args),
-        Command::Replay(args) => qkms::replay::run(&args).and_then(|report| {
-            println!("{report}");
-            if report.differences == 0 {
-                Ok(())
-            } else {
-                Err(format!("{} differences", report.differences))
-            }
-        }),
+        Command::Check(args) => check(&args),
+        Command::Replay(args) => qkms::replay::run(&args)
+            .and_then(|report| {
+                println!("{report}");
+                if report.differences == 0 {
+                    Ok(())
+                } else {
+                    Err(format!("{} differences", report.differences))
+                }
+            })
+            .map_err(Failure::General),
     };
     match result {
-        Ok(()) => std::process::ExitCode::SUCCESS,
-        Err(e) => {
-            eprintln!("qkms: {e}");
-            std::process::ExitCode::FAILURE
+        Ok(()) => ExitCode::SUCCESS,
+        Err(failure) => {
+            let (code, message) = match failure {
+                Failure::General(m) => (1, m),
+                Failure::Refused(m) => (2, m),
+                Failure::Damaged(m) => (3, m),
+            };
+            eprintln!("qkms: {message}");
+            ExitCode::from(code)
         }
     }
 }
@@ -77,18 +107,37 @@ fn read_seed(path: &Path) -> Result<SeedFile, String> {
     toml::from_str(&text).map_err(|e| format!("seed file {}: {e}", path.display()))
 }
 
-fn serve(config: Config) -> Result<(), String> {
+/// `QKMS_ROOT_KEY`, when set.
+fn given_root_key() -> Result<Option<RootKey>, String> {
+    match std::env::var("QKMS_ROOT_KEY") {
+        Ok(hex_key) => RootKey::from_hex(&hex_key)
+            .map(Some)
+            .map_err(|e| format!("QKMS_ROOT_KEY: {e}")),
+        Err(_) => Ok(None),
+    }
+}
+
+fn init_logging(filter: &str) -> Result<(), String> {
+    // actix's HTTP/1 dispatcher logs every malformed or aborted client connection at
+    // ERROR, which lets unauthenticated clients flood the log; qkms's own front end logs
+    // those at debug, so the dispatcher is quiet unless its target is named.
+    let filter = if filter.contains("actix_http") {
+        filter.to_owned()
+    } else {
+        format!("{filter},actix_http::h1=off")
+    };
     tracing_subscriber::fmt()
         .with_env_filter(
-            tracing_subscriber::EnvFilter::try_new(&config.log).map_err(|e| e.to_string())?,
+            tracing_subscriber::EnvFilter::try_new(&filter).map_err(|e| e.to_string())?,
         )
         .with_writer(std::io::stderr)
         .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()))
         .init();
-    if config.default_credentials {
-        tracing::warn!("no access key configured: accepting the defaults testid/testsecret");
-    }
-    let entropy: Arc<dyn Entropy> = match &config.deterministic {
+    Ok(())
+}
+
+fn entropy_for(config: &Config) -> Arc<dyn Entropy> {
+    match &config.deterministic {
         Some(seed) => {
             tracing::warn!(
                 "DETERMINISTIC MODE: every random value comes from the seed; this is for tests only and NOT SECURE"
@@ -96,30 +145,53 @@ fn serve(config: Config) -> Result<(), String> {
             Arc::new(DeterministicEntropy::new(seed))
         }
         None => Arc::new(OsEntropy),
-    };
-    let (store, root): (Arc<dyn KeyStore>, RootKey) = if config.ephemeral {
+    }
+}
+
+/// The store and root key: in memory, or the data directory opened safely.
+fn open_store(
+    config: &Config,
+    entropy: &dyn Entropy,
+) -> Result<(Arc<dyn KeyStore>, RootKey), Failure> {
+    if config.ephemeral {
         tracing::info!("ephemeral mode: everything stays in memory");
-        let root = RootKey::generate(entropy.as_ref()).map_err(|e| e.to_string())?;
-        (Arc::new(MemoryStore::new()), root)
-    } else {
-        std::fs::create_dir_all(&config.data_dir)
-            .map_err(|e| format!("data directory {}: {e}", config.data_dir.display()))?;
-        let root = match std::env::var("QKMS_ROOT_KEY") {
-            Ok(hex_key) => {
-                RootKey::from_hex(&hex_key).map_err(|e| format!("QKMS_ROOT_KEY: {e}"))?
-            }
-            Err(_) => {
-                let (root, created) = RootKey::load_or_create(&config.data_dir, entropy.as_ref())
-                    .map_err(|e| e.to_string())?;
-                if created {
-                    tracing::info!(dir = %config.data_dir.display(), "generated a new root key");
-                }
-                root
-            }
-        };
-        let store = SqliteStore::open(&config.data_dir).map_err(|e| e.to_string())?;
-        (Arc::new(store), root)
+        let root = RootKey::generate(entropy).map_err(|e| e.to_string())?;
+        return Ok((Arc::new(MemoryStore::new()), root));
+    }
+    let mode = datadir::Mode::Serve { init: config.init };
+    let Opened {
+        store,
+        root,
+        created,
+    } = datadir::open(&config.data_dir, given_root_key()?, mode, entropy)
+        .map_err(|e| Failure::Refused(e.to_string()))?;
+    if created {
+        tracing::info!(dir = %config.data_dir.display(), "generated a new root key");
+    }
+    Ok((Arc::new(store), root))
+}
+
+fn serve(config: Config) -> Result<(), Failure> {
+    init_logging(&config.log)?;
+    if config.default_credentials {
+        tracing::warn!("no access key configured: accepting the defaults testid/testsecret");
+    }
+    // Everything that can fail on a flag comes before anything is written.
+    let listener = TcpListener::bind(&config.listen)
+        .map_err(|e| format!("listen on {}: {e}", config.listen))?;
+    let seeds = seed_files(&config.seeds)?
+        .into_iter()
+        .map(|path| read_seed(&path).map(|seed| (path, seed)))
+        .collect::<Result<Vec<_>, _>>()?;
+    let recorder = match &config.record {
+        Some(path) => Some(
+            Recorder::open(path, config.record_secrets)
+                .map_err(|e| format!("record file {}: {e}", path.display()))?,
+        ),
+        None => None,
     };
+    let entropy = entropy_for(&config);
+    let (store, root) = open_store(&config, entropy.as_ref())?;
     let settings = KmsSettings {
         region: config.region.clone(),
         account_id: config.account_id.clone(),
@@ -135,22 +207,26 @@ fn serve(config: Config) -> Result<(), String> {
     if config.clock != Mode::Offset(0) {
         tracing::warn!(now = %iso8601(clock.now()), "the KMS clock is not the system clock");
     }
-    let kms = Kms::new(store, clock.clone(), entropy, root, settings).map_err(|e| e.to_string())?;
-    for path in seed_files(&config.seeds)? {
-        let seed = read_seed(&path)?;
+    let kms = Kms::new(store, clock.clone(), entropy, root, settings)
+        .map_err(|e| Failure::Refused(format!("{}: {e}", config.data_dir.display())))?;
+    for (path, seed) in seeds {
         let report = kms
             .load_seed(&seed)
             .map_err(|e| format!("seed file {}: {e}", path.display()))?;
-        tracing::info!(
-            file = %path.display(),
-            created = report.created,
-            unchanged = report.unchanged,
-            aliases_created = report.aliases_created,
-            "seed loaded"
-        );
+        tracing::info!(file = %path.display(), created = report.created, unchanged = report.unchanged, aliases_created = report.aliases_created, "seed loaded");
     }
+    let state = app_state(&config, Arc::new(kms), clock, recorder);
+    run(&config, listener, state)
+}
+
+fn app_state(
+    config: &Config,
+    kms: Arc<Kms>,
+    clock: Arc<ControlledClock>,
+    recorder: Option<Recorder>,
+) -> AppState {
     let mut state = AppState::new(
-        Arc::new(kms),
+        kms,
         clock,
         Credentials::new(config.credentials.clone()),
         config.admin.clone(),
@@ -162,15 +238,14 @@ fn serve(config: Config) -> Result<(), String> {
             "--cors-origin '*': every web page may call this server with the configured access keys"
         );
     }
-    if let Some(path) = &config.record {
-        let recorder = Recorder::open(path, config.record_secrets)
-            .map_err(|e| format!("record file {}: {e}", path.display()))?;
+    if let (Some(recorder), Some(path)) = (recorder, &config.record) {
         tracing::info!(file = %path.display(), secrets = config.record_secrets, "recording requests");
         state = state.with_recorder(recorder);
     }
+    state
+}
 
-    let listener = TcpListener::bind(&config.listen)
-        .map_err(|e| format!("listen on {}: {e}", config.listen))?;
+fn run(config: &Config, listener: TcpListener, state: AppState) -> Result<(), Failure> {
     let addr = listener.local_addr().map_err(|e| e.to_string())?;
     // The first line of stdout is the bound address, for scripts that asked for port 0.
     let mut stdout = std::io::stdout();
@@ -178,57 +253,85 @@ fn serve(config: Config) -> Result<(), String> {
         .and_then(|()| stdout.flush())
         .map_err(|e| e.to_string())?;
     tracing::info!(%addr, region = %config.region, "qkms listening");
-
+    let limits = Limits {
+        request_timeout: config.request_timeout,
+        max_connections: config.max_connections,
+    };
     actix_web::rt::System::new()
-        .block_on(server::run(listener, state))
-        .map_err(|e| e.to_string())
+        .block_on(server::run(listener, state, limits))
+        .map_err(|e| Failure::General(e.to_string()))
 }
 
-fn export(args: ExportArgs) -> Result<(), String> {
+fn existing(dir: &Path) -> Result<Opened, Failure> {
+    datadir::open(dir, given_root_key()?, datadir::Mode::Existing, &OsEntropy)
+        .map_err(|e| Failure::Refused(e.to_string()))
+}
+
+fn export(args: ExportArgs) -> Result<(), Failure> {
     let dir = args.data_dir.unwrap_or_else(|| PathBuf::from("qkms-data"));
-    let root = match std::env::var("QKMS_ROOT_KEY") {
-        Ok(hex_key) => RootKey::from_hex(&hex_key).map_err(|e| format!("QKMS_ROOT_KEY: {e}"))?,
-        Err(_) => RootKey::load(&dir).map_err(|e| format!("root key in {}: {e}", dir.display()))?,
-    };
-    if !dir.join(qkms::store::DB_FILE).exists() {
-        return Err(format!("{} holds no qkms database", dir.display()));
-    }
-    let store = SqliteStore::open(&dir).map_err(|e| e.to_string())?;
+    let Opened { store, root, .. } = existing(&dir)?;
     let account = args.account_id.unwrap_or_else(|| "1234567890123456".into());
     let kms = offline_kms(store, root, account)?;
     let seed = kms
         .export_seed(args.include_material)
         .map_err(|e| e.to_string())?;
-    let text = zeroize::Zeroizing::new(toml::to_string_pretty(&seed).map_err(|e| e.to_string())?);
+    let mut text = String::new();
+    if !args.include_material {
+        text.push_str(qkms::service::seed::EXPORT_WITHOUT_MATERIAL_NOTE);
+    }
+    text.push_str(&toml::to_string_pretty(&seed).map_err(|e| e.to_string())?);
+    let text = zeroize::Zeroizing::new(text);
+    let write = |mut out: Box<dyn std::io::Write>| out.write_all(text.as_bytes());
     match args.output {
-        None => std::io::stdout()
-            .write_all(text.as_bytes())
-            .map_err(|e| e.to_string()),
+        None => write(Box::new(std::io::stdout())).map_err(|e| e.to_string())?,
         Some(path) => {
-            let mut opts = std::fs::OpenOptions::new();
-            opts.write(true).create(true).truncate(true);
-            #[cfg(unix)]
-            if args.include_material {
-                use std::os::unix::fs::OpenOptionsExt as _;
-                opts.mode(0o600);
-            }
-            let mut file = opts
-                .open(&path)
+            let file = if args.include_material {
+                qkms::files::open_private(&path, false)
+            } else {
+                std::fs::File::create(&path)
+            };
+            file.and_then(|f| write(Box::new(f)))
                 .map_err(|e| format!("{}: {e}", path.display()))?;
-            file.write_all(text.as_bytes())
-                .map_err(|e| format!("{}: {e}", path.display()))
         }
     }
+    Ok(())
 }
 
-fn bulk_create(args: &BulkCreateArgs) -> Result<(), String> {
+fn check(args: &CheckArgs) -> Result<(), Failure> {
     let dir = args
         .data_dir
         .clone()
         .unwrap_or_else(|| PathBuf::from("qkms-data"));
-    std::fs::create_dir_all(&dir).map_err(|e| format!("{}: {e}", dir.display()))?;
-    let (root, _) = RootKey::load_or_create(&dir, &OsEntropy).map_err(|e| e.to_string())?;
-    let store = SqliteStore::open(&dir).map_err(|e| e.to_string())?;
+    let Opened { store, root, .. } = existing(&dir)?;
+    let mut problems = store.integrity_problems().map_err(|e| e.to_string())?;
+    let mut report =
+        qkms::service::check::check_store(Arc::new(store), root).map_err(|e| e.to_string())?;
+    problems.append(&mut report.problems);
+    report.problems = problems;
+    println!("{report}");
+    if report.problems.is_empty() {
+        Ok(())
+    } else {
+        Err(Failure::Damaged(format!(
+            "{}: {} unreadable records",
+            dir.display(),
+            report.problems.len()
+        )))
+    }
+}
+
+fn bulk_create(args: &BulkCreateArgs) -> Result<(), Failure> {
+    let dir = args
+        .data_dir
+        .clone()
+        .unwrap_or_else(|| PathBuf::from("qkms-data"));
+    let Opened { store, root, .. } = datadir::open(
+        &dir,
+        given_root_key()?,
+        datadir::Mode::Serve { init: false },
+        &OsEntropy,
+    )
+    .map_err(|e| Failure::Refused(e.to_string()))?;
     let kms = offline_kms(store, root, "1234567890123456".into())?;
     let first = kms.bulk_create(args.count).map_err(|e| e.to_string())?;
     println!("{}", first.unwrap_or_default());
@@ -237,7 +340,11 @@ fn bulk_create(args: &BulkCreateArgs) -> Result<(), String> {
 
 /// A `Kms` over a data directory's store for the offline commands (export, bulk-create):
 /// system clock, OS entropy, no wrapping-key pool.
-fn offline_kms(store: SqliteStore, root: RootKey, account_id: String) -> Result<Kms, String> {
+fn offline_kms(
+    store: qkms::store::SqliteStore,
+    root: RootKey,
+    account_id: String,
+) -> Result<Kms, Failure> {
     Kms::new(
         Arc::new(store),
         Arc::new(ControlledClock::new(Mode::Offset(0))),
@@ -250,5 +357,5 @@ fn offline_kms(store: SqliteStore, root: RootKey, account_id: String) -> Result<
             deterministic: false,
         },
     )
-    .map_err(|e| e.to_string())
+    .map_err(|e| Failure::Refused(e.to_string()))
 }

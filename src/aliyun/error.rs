@@ -197,7 +197,7 @@ impl From<Error> for AliyunError {
             Error::TooManyTags(max) => {
                 Self::invalid_because("Tags", &format!("A key has at most {max} tags."))
             }
-            Error::Internal(detail) => Self::internal(&detail),
+            Error::Internal(detail) | Error::UnreadableKey(detail) => Self::internal(&detail),
         }
     }
 }

@@ -75,7 +75,10 @@ pub async fn handle(
             ctx.format = requested_format(&req);
             Err(AliyunError::invalid_because(
                 "Body",
-                &format!("The request body could not be read: {e}."),
+                &format!(
+                    "The request body was not received in full within {} s of its head: {e}.",
+                    state.request_timeout.as_secs()
+                ),
             ))
         }
         Err(_) => {

@@ -196,7 +196,7 @@ impl AwsError {
             Error::InvalidParameter { name, reason } => {
                 Self::validation(name, &format!("Member {reason}"))
             }
-            Error::Internal(detail) => Self::internal(&detail),
+            Error::Internal(detail) | Error::UnreadableKey(detail) => Self::internal(&detail),
         }
     }
 

@@ -169,7 +169,10 @@ pub async fn handle(
             Ok(Err(e)) => {
                 return Err(AwsError::new(
                     Exception::Serialization,
-                    format!("The body could not be read: {e}"),
+                    format!(
+                        "The body was not received in full within {} s of the request head: {e}",
+                        state.request_timeout.as_secs()
+                    ),
                 ));
             }
             Err(_) => {

@@ -6,7 +6,6 @@
 //! the data directory, or given as 64 hex characters in `QKMS_ROOT_KEY`.
 
 use std::fs;
-use std::io::Write as _;
 use std::path::Path;
 
 use super::SecretBytes;
@@ -80,35 +79,41 @@ impl RootKey {
         Self::from_hex(&text)
     }
 
-    /// Reads `dir/root.key`, creating it (mode 0600) with a fresh key when absent.
-    /// Returns the key and whether it was just created.
+    /// Reads `dir/root.key` if it holds anything: `None` when it is absent or empty (an
+    /// empty file is what a failed first start of an older qkms could leave behind; no key
+    /// can have sealed anything then).
     ///
     /// # Errors
-    /// I/O errors, or a malformed file.
-    pub fn load_or_create(dir: &Path, entropy: &dyn Entropy) -> Result<(Self, bool), RootKeyError> {
-        let path = dir.join(ROOT_KEY_FILE);
-        match fs::read_to_string(&path) {
+    /// I/O errors, or a non-empty file that is not a root key.
+    pub fn read(dir: &Path) -> Result<Option<Self>, RootKeyError> {
+        match fs::read_to_string(dir.join(ROOT_KEY_FILE)) {
             Ok(text) => {
                 let text = zeroize::Zeroizing::new(text);
-                Ok((Self::from_hex(&text)?, false))
-            }
-            Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
-                let key = Self::generate(entropy)?;
-                let mut opts = fs::OpenOptions::new();
-                opts.write(true).create_new(true);
-                #[cfg(unix)]
-                {
-                    use std::os::unix::fs::OpenOptionsExt as _;
-                    opts.mode(0o600);
+                if text.trim().is_empty() {
+                    Ok(None)
+                } else {
+                    Self::from_hex(&text).map(Some)
                 }
-                let mut file = opts.open(&path)?;
-                let text = zeroize::Zeroizing::new(hex::encode(key.key.expose()));
-                file.write_all(text.as_bytes())?;
-                file.sync_all()?;
-                Ok((key, true))
             }
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(None),
             Err(e) => Err(e.into()),
         }
+    }
+
+    /// Writes this key as `dir/root.key` (mode 0600), atomically: on a full disk or a crash
+    /// the file is absent or complete, never partial. An empty leftover file is replaced;
+    /// any other existing file is not.
+    ///
+    /// # Errors
+    /// I/O errors; `AlreadyExists` when a root key file is there.
+    pub fn save(&self, dir: &Path) -> Result<(), RootKeyError> {
+        let path = dir.join(ROOT_KEY_FILE);
+        if fs::metadata(&path).is_ok_and(|m| m.len() == 0) {
+            fs::remove_file(&path)?;
+        }
+        let text = zeroize::Zeroizing::new(hex::encode(self.key.expose()));
+        crate::files::write_new_atomic(&path, text.as_bytes())?;
+        Ok(())
     }
 
     /// A value derived from the root key that identifies it without revealing it; the
@@ -209,15 +214,20 @@ mod tests {
     }
 
     #[test]
-    fn file_is_created_once_with_mode_0600() {
+    fn file_is_written_once_with_mode_0600() {
         let dir = std::env::temp_dir().join(format!("qkms-root-{}", std::process::id()));
         let _ = fs::remove_dir_all(&dir);
         fs::create_dir_all(&dir).unwrap();
-        let (a, created) = RootKey::load_or_create(&dir, &OsEntropy).unwrap();
-        assert!(created);
-        let (b, created) = RootKey::load_or_create(&dir, &OsEntropy).unwrap();
-        assert!(!created);
+        assert!(RootKey::read(&dir).unwrap().is_none());
+        // An empty leftover counts as no key, and is replaced.
+        fs::write(dir.join(ROOT_KEY_FILE), b"").unwrap();
+        assert!(RootKey::read(&dir).unwrap().is_none());
+        let a = RootKey::generate(&OsEntropy).unwrap();
+        a.save(&dir).unwrap();
+        let b = RootKey::read(&dir).unwrap().unwrap();
         assert_eq!(a.check_value(), b.check_value());
+        assert!(RootKey::generate(&OsEntropy).unwrap().save(&dir).is_err());
+        assert_eq!(RootKey::load(&dir).unwrap().check_value(), a.check_value());
         #[cfg(unix)]
         {
             use std::os::unix::fs::PermissionsExt as _;
@@ -227,6 +237,8 @@ mod tests {
                 .mode();
             assert_eq!(mode & 0o777, 0o600);
         }
+        fs::write(dir.join(ROOT_KEY_FILE), b"not hex").unwrap();
+        assert!(RootKey::read(&dir).is_err());
         fs::remove_dir_all(&dir).unwrap();
     }
 

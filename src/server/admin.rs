@@ -78,12 +78,19 @@ struct ClockChange {
 /// `POST /_qkms/clock`.
 pub(super) async fn post_clock(
     req: HttpRequest,
-    body: web::Bytes,
+    body: web::Payload,
     state: web::Data<AppState>,
 ) -> HttpResponse {
     if let Some(r) = refuse(&req, &state) {
         return r;
     }
+    let Ok(Ok(body)) = body.to_bytes_limited(4096).await else {
+        return reply(
+            400,
+            "InvalidParameter",
+            "The body must be a JSON object of at most 4096 bytes, sent in full.",
+        );
+    };
     let Ok(change) = serde_json::from_slice::<ClockChange>(&body) else {
         return reply(
             400,

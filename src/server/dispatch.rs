@@ -4,7 +4,7 @@
 use actix_web::{HttpRequest, HttpResponse, web};
 
 use super::reject::Dialect;
-use super::{AppState, admin};
+use super::{AppState, MAX_BODY, admin};
 use crate::{aliyun, aws};
 
 pub(super) fn configure(cfg: &mut web::ServiceConfig, state: AppState) {
@@ -37,9 +37,16 @@ async fn route(
 
 /// Health, and whether responses are reproducible (`qkms replay` compares whole bodies
 /// only against a deterministic server).
-async fn healthz(state: web::Data<AppState>, _body: web::Bytes) -> HttpResponse {
+async fn healthz(state: web::Data<AppState>, body: web::Payload) -> HttpResponse {
     // The body is read (and dropped) so that a keep-alive connection that sent one stays
-    // usable.
+    // usable; one that is too large or stalls ends the connection instead.
+    if body.to_bytes_limited(MAX_BODY).await.is_err() {
+        let mut resp = HttpResponse::Ok();
+        resp.force_close();
+        return resp
+            .content_type("application/json")
+            .body(serde_json::json!({"status": "ok", "deterministic": state.kms.settings().deterministic}).to_string());
+    }
     HttpResponse::Ok().content_type("application/json").body(
         serde_json::json!({"status": "ok", "deterministic": state.kms.settings().deterministic})
             .to_string(),

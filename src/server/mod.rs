@@ -3,6 +3,7 @@
 mod admin;
 pub mod cors;
 mod dispatch;
+pub mod guard;
 pub mod record;
 pub mod reject;
 
@@ -12,7 +13,7 @@ use std::time::Duration;
 
 use actix_web::body::MessageBody;
 use actix_web::dev::{ServiceFactory, ServiceRequest, ServiceResponse};
-use actix_web::{App, HttpServer, web};
+use actix_web::{App, web};
 
 use crate::auth::{Credentials, NonceCache};
 use crate::clock::ControlledClock;
@@ -48,6 +49,8 @@ pub struct AppState {
     pub recorder: Option<Arc<record::Recorder>>,
     /// Which browser origins may call the API.
     pub cors: Arc<cors::CorsPolicy>,
+    /// Time a client has for a request's head, and then for its body (set by [`run`]).
+    pub request_timeout: Duration,
 }
 
 impl AppState {
@@ -70,6 +73,7 @@ impl AppState {
             aws_account_id: DEFAULT_AWS_ACCOUNT_ID.to_owned(),
             recorder: None,
             cors: Arc::new(cors::CorsPolicy::default()),
+            request_timeout: Limits::default().request_timeout,
         }
     }
 
@@ -118,30 +122,82 @@ pub fn app(
         .configure(configure(state))
 }
 
+/// Bounds on what any client may hold.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Limits {
+    /// Time for a request head, and then for its body.
+    pub request_timeout: Duration,
+    /// Connections served at once; more wait in the listen queue until one ends.
+    pub max_connections: usize,
+}
+
+impl Default for Limits {
+    fn default() -> Self {
+        Self {
+            request_timeout: Duration::from_secs(5),
+            max_connections: 1024,
+        }
+    }
+}
+
+/// Runs the sweeper: expired material and ended deletion windows are applied every
+/// second, even when nobody asks.
+fn spawn_sweeper(kms: Arc<Kms>) -> actix_web::rt::task::JoinHandle<()> {
+    actix_web::rt::spawn(async move {
+        let mut tick = actix_web::rt::time::interval(SWEEP_EVERY);
+        loop {
+            tick.tick().await;
+            let kms = kms.clone();
+            match web::block(move || kms.sweep()).await {
+                Ok(Ok(_)) => {}
+                Ok(Err(e)) => tracing::warn!(error = %e, "sweep failed"),
+                Err(e) => tracing::warn!(error = %e, "sweep task failed"),
+            }
+        }
+    })
+}
+
 /// Serves on an already-bound listener until SIGINT/SIGTERM; then drains and returns.
+/// Every connection passes through the front guard (`guard.rs`), then actix's HTTP/1
+/// service and the app.
 ///
 /// # Errors
 /// The listener cannot be used.
-pub async fn run(listener: TcpListener, state: AppState) -> std::io::Result<()> {
-    let sweeper = {
-        let kms = state.kms.clone();
-        actix_web::rt::spawn(async move {
-            let mut tick = actix_web::rt::time::interval(SWEEP_EVERY);
-            loop {
-                tick.tick().await;
-                let kms = kms.clone();
-                match web::block(move || kms.sweep()).await {
-                    Ok(Ok(_)) => {}
-                    Ok(Err(e)) => tracing::warn!(error = %e, "sweep failed"),
-                    Err(e) => tracing::warn!(error = %e, "sweep task failed"),
-                }
-            }
-        })
-    };
+pub async fn run(listener: TcpListener, state: AppState, limits: Limits) -> std::io::Result<()> {
+    use actix_service::{IntoServiceFactory as _, ServiceFactoryExt as _, fn_service, map_config};
+    let mut state = state;
+    state.request_timeout = limits.request_timeout;
+    let sweeper = spawn_sweeper(state.kms.clone());
+    let workers = std::thread::available_parallelism().map_or(2, std::num::NonZeroUsize::get);
+    let guard = Arc::new(guard::GuardConfig {
+        state: state.clone(),
+        timeout: limits.request_timeout,
+    });
     let app_state = state.clone();
-    let server = HttpServer::new(move || app(app_state.clone()))
-        .listen(listener)?
+    let server = actix_server::Server::build()
+        .workers(workers)
+        .max_concurrent_connections(limits.max_connections.div_ceil(workers).max(1))
         .shutdown_timeout(5)
+        .listen("qkms", listener, move || {
+            let guard = guard.clone();
+            let app = app(app_state.clone())
+                .into_factory()
+                .map_err(|e: actix_web::Error| e.error_response());
+            fn_service(move |io: actix_web::rt::net::TcpStream| {
+                let peer = io.peer_addr().ok();
+                std::future::ready(Ok::<_, actix_http::error::DispatchError>((
+                    guard::Guarded::new(io, guard.clone()),
+                    peer,
+                )))
+            })
+            .and_then(
+                actix_http::HttpService::build()
+                    // The guard's own deadlines come first; these only back them up.
+                    .client_request_timeout(limits.request_timeout + Duration::from_secs(1))
+                    .client_disconnect_timeout(Duration::from_secs(1))
+                    .h1(map_config(app, |()| actix_web::dev::AppConfig::default())),
+            )
+        })?
         .run();
     let result = server.await;
     sweeper.abort();

@@ -3,9 +3,9 @@
 //! A line: `{"protocol": "aliyun"|"aws", "action", "caller", "region", "params", "status",
 //! "body"}`. `params` are the business parameters (signature fields left out); `body` is
 //! the response body as sent. Key material, plaintexts and import tokens are replaced by
-//! `"[REDACTED]"` unless `--record-secrets` is given (and then the file is mode 0600).
+//! `"[REDACTED]"` unless `--record-secrets` is given. The file is always mode 0600.
 
-use std::fs::{File, OpenOptions};
+use std::fs::File;
 use std::io::Write as _;
 use std::path::Path;
 use std::sync::Mutex;
@@ -65,20 +65,15 @@ fn redact(map: &mut Map<String, Value>) {
 }
 
 impl Recorder {
-    /// Opens `path` for appending; with `secrets` the file is created with mode 0600.
+    /// Opens `path` for appending, private (0600): a recording names keys and callers even
+    /// when it holds no secret, and with `secrets` it holds plaintexts and material, so an
+    /// existing file that others can read is narrowed first (or refused).
     ///
     /// # Errors
-    /// The file cannot be opened.
+    /// The file cannot be opened or made private.
     pub fn open(path: &Path, secrets: bool) -> std::io::Result<Self> {
-        let mut opts = OpenOptions::new();
-        opts.create(true).append(true);
-        #[cfg(unix)]
-        if secrets {
-            use std::os::unix::fs::OpenOptionsExt as _;
-            opts.mode(0o600);
-        }
         Ok(Self {
-            file: Mutex::new(opts.open(path)?),
+            file: Mutex::new(crate::files::open_private(path, true)?),
             secrets,
         })
     }

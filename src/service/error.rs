@@ -53,6 +53,10 @@ pub enum Error {
         /// Why, for the message.
         reason: String,
     },
+    /// The stored record of this key cannot be read (see `qkms check`); other keys are
+    /// unaffected.
+    #[error("{0}")]
+    UnreadableKey(String),
     /// Something broke inside; the detail goes to the log only.
     #[error("internal error: {0}")]
     Internal(String),
@@ -70,7 +74,10 @@ impl Error {
 
 impl From<StoreError> for Error {
     fn from(e: StoreError) -> Self {
-        Self::Internal(e.to_string())
+        match e {
+            StoreError::Corrupt { .. } => Self::UnreadableKey(e.to_string()),
+            other => Self::Internal(other.to_string()),
+        }
     }
 }
 

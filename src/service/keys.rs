@@ -219,13 +219,17 @@ impl Kms {
     }
 
     /// Reads keys by ID (expiry applied), leaving out those deleted meanwhile or whose
-    /// deletion window has ended.
+    /// deletion window has ended, and those whose record is unreadable: one corrupt record
+    /// must not take every listing down with it (it is logged; `qkms check` reports it).
     pub(super) fn existing_keys(&self, ids: Vec<String>) -> Result<Vec<KeyRecord>> {
         let mut out = Vec::with_capacity(ids.len());
         for id in ids {
             match self.load_id(&id) {
                 Ok(k) => out.push(k),
                 Err(Error::KeyNotFound) => {}
+                Err(Error::UnreadableKey(why)) => {
+                    tracing::error!(key_id = %id, reason = %why, "unreadable key record left out of a listing; run qkms check");
+                }
                 Err(e) => return Err(e),
             }
         }

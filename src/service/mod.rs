@@ -6,6 +6,7 @@
 //! here, against the injected clock, whenever a key is read, and by [`Kms::sweep`].
 
 mod cache;
+pub mod check;
 pub mod error;
 mod import;
 mod keys;
@@ -38,7 +39,9 @@ use crate::crypto::wrap::{WrappingKey, WrappingKeyPool};
 use crate::store::{KeyStore, StoreError};
 
 /// Metadata name under which the store remembers which root key sealed it.
-const ROOT_CHECK_META: &str = "root_key_check";
+pub const ROOT_CHECK_META: &str = "root_key_check";
+/// Keys looked at for sealed material when the store has no root-key check value.
+const ROOT_SAMPLE: usize = 256;
 /// Attempts of a compare-and-swap update before giving up.
 const CAS_ATTEMPTS: usize = 32;
 /// Parsed wrapping keys kept in memory (by token), so repeated imports skip PKCS #8 parsing.
@@ -103,7 +106,8 @@ impl Kms {
     /// Builds the service over `store`, checking that `root` is the key that sealed it.
     ///
     /// # Errors
-    /// [`Error::Internal`] when the store was sealed under another root key, or fails.
+    /// [`Error::Internal`] when the store was sealed under another root key (also when its
+    /// check value is gone: sealed material is opened then), or fails.
     pub fn new(
         store: Arc<dyn KeyStore>,
         clock: Arc<dyn Clock>,
@@ -111,20 +115,25 @@ impl Kms {
         root: RootKey,
         settings: KmsSettings,
     ) -> Result<Self> {
-        let check = root.check_value();
-        match store.get_meta(ROOT_CHECK_META)? {
-            Some(stored) if stored != check => {
-                return Err(Error::Internal(
-                    "the data directory was sealed under a different root key".into(),
-                ));
-            }
-            Some(_) => {}
-            None => store.put_meta(ROOT_CHECK_META, &check)?,
-        }
-        Ok(Self {
+        let mut kms = Self::unchecked(store, clock, entropy, root, settings);
+        kms.check_root_key()?;
+        kms.pool = WrappingKeyPool::start(kms.settings.wrapping_pool);
+        Ok(kms)
+    }
+
+    /// The service without the root-key check and without the wrapping-key pool (for
+    /// `qkms check`, which reports a wrong root key instead of refusing it).
+    fn unchecked(
+        store: Arc<dyn KeyStore>,
+        clock: Arc<dyn Clock>,
+        entropy: Arc<dyn Entropy>,
+        root: RootKey,
+        settings: KmsSettings,
+    ) -> Self {
+        Self {
             token_key: root.derive(b"qkms import token v1"),
             fingerprint_key: root.derive(b"qkms material fingerprint v1"),
-            pool: WrappingKeyPool::start(settings.wrapping_pool),
+            pool: WrappingKeyPool::start(0),
             wrap_cache: Mutex::new(HashMap::new()),
             key_cache: cache::KeyCache::default(),
             store,
@@ -132,7 +141,38 @@ impl Kms {
             entropy,
             root,
             settings,
-        })
+        }
+    }
+
+    /// Refuses a store sealed under another root key. The store keeps the key's check
+    /// value; when that row is gone (an older store, or a damaged one), sealed material is
+    /// opened instead, so a new root key is never accepted over an old store.
+    fn check_root_key(&self) -> Result<()> {
+        let wrong = || {
+            Error::Internal(
+                "the store was sealed under a different root key: restore the root key it was made with".into(),
+            )
+        };
+        let check = self.root.check_value();
+        match self.store.get_meta(ROOT_CHECK_META)? {
+            Some(stored) if stored == check => return Ok(()),
+            Some(_) => return Err(wrong()),
+            None => {}
+        }
+        // Sample the first keys with material: one that opens proves the key right.
+        for id in self.store.list_keys(0, ROOT_SAMPLE)?.items {
+            let Ok(Some(key)) = self.store.get_key(&id) else {
+                continue;
+            };
+            if let Some(v) = key.versions.iter().find(|v| v.sealed_material.is_some()) {
+                if self.open_material(&key.key_id, v).is_err() {
+                    return Err(wrong());
+                }
+                break;
+            }
+        }
+        self.store.put_meta(ROOT_CHECK_META, &check)?;
+        Ok(())
     }
 
     /// The service's settings.
@@ -385,7 +425,8 @@ impl Kms {
         for id in due {
             match self.load_id(&id) {
                 Ok(_) | Err(Error::KeyNotFound) => changed += 1,
-                Err(e) => return Err(e),
+                // One key that cannot be settled must not stop the others'.
+                Err(e) => tracing::error!(key_id = %id, error = %e, "sweep could not settle a key"),
             }
         }
         Ok(changed)

@@ -127,6 +127,15 @@ pub struct SeedReport {
     pub aliases_created: usize,
 }
 
+/// The comment at the top of a seed file exported without material.
+pub const EXPORT_WITHOUT_MATERIAL_NOTE: &str = "\
+# Exported by qkms without --include-material: this file holds no key material.
+# Loading it is refused for Aliyun_KMS keys (new random material would silently break
+# every earlier ciphertext); EXTERNAL keys load as PendingImport, and importing the same
+# material again restores them. To restore every key, export with --include-material.
+
+";
+
 /// Default creation date of seeded keys: 2024-01-01T00:00:00Z.
 const DEFAULT_CREATED: i64 = 1_704_067_200;
 
@@ -247,7 +256,7 @@ impl Kms {
         if origin == Origin::Kms && materials.iter().any(Option::is_none) {
             return Err(conflict(
                 id,
-                "every version of an Aliyun_KMS key needs material",
+                "every listed version of an Aliyun_KMS key needs material. A file that `qkms export` wrote without --include-material cannot restore keys: export again with --include-material, or delete the key's [[keys.versions]] to give it new random material (ciphertexts made before will not decrypt)",
             ));
         }
         if origin == Origin::External && versions.len() > 1 {
@@ -467,7 +476,8 @@ impl Kms {
                 origin: Some(key.origin.as_str().to_owned()),
                 description: Some(key.description.clone()),
                 // Without material an EXTERNAL key can only be re-seeded as PendingImport
-                // (or PendingDeletion); a KMS key gets fresh material and keeps its state.
+                // (or PendingDeletion); a KMS key's versions are listed without material,
+                // which loading refuses (see EXPORT_WITHOUT_MATERIAL_NOTE).
                 state: Some(key.state.as_str().to_owned()).filter(|_| {
                     include_material
                         || key.origin == Origin::Kms
@@ -483,11 +493,9 @@ impl Kms {
                     .map(iso8601),
                 delete_date: key.delete_date.map(iso8601),
                 tags: key.tags.clone(),
-                versions: if include_material {
-                    versions
-                } else {
-                    Vec::new()
-                },
+                // The version IDs are kept either way: an EXTERNAL key whose material is
+                // imported again then decrypts its old ciphertexts.
+                versions,
             });
         }
         let aliases = self.store.list_aliases(None, 0, usize::MAX)?;
@@ -694,15 +702,38 @@ key_id = "a/b""#,
         let report = a.load_seed(&exported).unwrap();
         assert_eq!(report.created, 0);
 
-        // Without material: no material in the text, and the structure still loads.
+        // Without material: no material in the text, and loading it refuses to bring the
+        // KMS keys back with new material (their old ciphertexts would fail silently).
         let bare = a.export_seed(false).unwrap();
         let bare_text = toml::to_string_pretty(&bare).unwrap();
         assert!(!bare_text.contains("material_hex"));
         let c = kms();
-        c.load_seed(&bare).unwrap();
-        assert_eq!(
-            c.describe_key("alias/fixture").unwrap().key.description,
-            "fixture: KMS key with one version"
+        let err = c.load_seed(&bare).unwrap_err().to_string();
+        assert!(err.contains("--include-material"), "{err}");
+        assert!(
+            c.describe_key("alias/fixture").is_err(),
+            "nothing is loaded"
         );
+        // EXTERNAL keys alone load as PendingImport with their version IDs, so importing
+        // the same material again restores their old ciphertexts.
+        let mut external = bare.clone();
+        external
+            .keys
+            .retain(|k| k.origin.as_deref() == Some("EXTERNAL"));
+        external.aliases.clear();
+        assert!(!external.keys.is_empty());
+        c.load_seed(&external).unwrap();
+        for k in &external.keys {
+            let loaded = c.describe_key(&k.key_id).unwrap().key;
+            assert!(!loaded.has_material());
+            assert!(matches!(
+                loaded.state,
+                KeyState::PendingImport | KeyState::PendingDeletion
+            ));
+            assert_eq!(
+                Some(&loaded.primary_version),
+                k.versions.last().and_then(|v| v.version_id.as_ref())
+            );
+        }
     }
 }

@@ -495,3 +495,51 @@ fn wrong_root_key_is_refused() {
         .is_err()
     );
 }
+
+/// With the check value gone (an older or damaged store), a new root key is still refused:
+/// sealed material is opened to tell.
+#[test]
+fn wrong_root_key_is_refused_without_the_check_row() {
+    let dir = std::env::temp_dir().join(format!("qkms-rootcheck-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).unwrap();
+    let settings = KmsSettings {
+        region: "r".into(),
+        account_id: "a".into(),
+        wrapping_pool: 0,
+        deterministic: false,
+    };
+    let clock = Arc::new(ControlledClock::new(Mode::Fixed(T0)));
+    let root = RootKey::generate(&OsEntropy).unwrap();
+    let open = |root: RootKey| {
+        Kms::new(
+            Arc::new(crate::store::SqliteStore::open(&dir).unwrap()),
+            clock.clone(),
+            Arc::new(OsEntropy),
+            root,
+            settings.clone(),
+        )
+    };
+    let kms = open(root.clone()).unwrap();
+    create(&kms, Origin::External, KeySpec::Aes256);
+    create(&kms, Origin::Kms, KeySpec::Aes256);
+    drop(kms);
+    let forget_check = || {
+        rusqlite::Connection::open(dir.join(crate::store::DB_FILE))
+            .unwrap()
+            .execute("DELETE FROM meta", [])
+            .unwrap();
+    };
+    forget_check();
+    let err = open(RootKey::generate(&OsEntropy).unwrap()).unwrap_err();
+    assert!(err.to_string().contains("different root key"), "{err}");
+    // The right key is accepted, and the check value is written back.
+    forget_check();
+    let kms = open(root.clone()).unwrap();
+    assert_eq!(
+        kms.store.get_meta(ROOT_CHECK_META).unwrap().unwrap(),
+        root.check_value()
+    );
+    drop(kms);
+    std::fs::remove_dir_all(&dir).unwrap();
+}

@@ -69,9 +69,16 @@ fn open(path: &Path) -> Result<Connection, StoreError> {
     Ok(conn)
 }
 
-fn decode_key(record: &str, revision: i64) -> Result<KeyRecord, StoreError> {
-    let mut key: KeyRecord = serde_json::from_str(record).map_err(backend)?;
-    key.revision = u64::try_from(revision).map_err(backend)?;
+fn decode_key(key_id: &str, record: &str, revision: i64) -> Result<KeyRecord, StoreError> {
+    let corrupt = |reason: String| StoreError::Corrupt {
+        key_id: key_id.to_owned(),
+        reason,
+    };
+    let mut key: KeyRecord = serde_json::from_str(record).map_err(|e| corrupt(e.to_string()))?;
+    if key.key_id != key_id {
+        return Err(corrupt(format!("the record names key {}", key.key_id)));
+    }
+    key.revision = u64::try_from(revision).map_err(|e| corrupt(e.to_string()))?;
     Ok(key)
 }
 
@@ -86,6 +93,15 @@ impl SqliteStore {
     /// The database cannot be opened or its schema created.
     pub fn open(dir: &Path) -> Result<Self, StoreError> {
         let path = dir.join(DB_FILE);
+        // Created (or narrowed) 0600 before SQLite opens it: SQLite gives the -wal and -shm
+        // files the database file's mode.
+        crate::files::open_private(&path, true).map_err(backend)?;
+        for suffix in ["-wal", "-shm"] {
+            let side = dir.join(format!("{DB_FILE}{suffix}"));
+            if side.exists() {
+                crate::files::narrow(&side, crate::files::FILE_MODE).map_err(backend)?;
+            }
+        }
         let writer = open(&path)?;
         writer.execute_batch(SCHEMA).map_err(backend)?;
         let readers = (0..READERS)
@@ -95,6 +111,21 @@ impl SqliteStore {
             writer: Mutex::new(writer),
             readers,
         })
+    }
+
+    /// What SQLite's own integrity check finds wrong with the file (empty when sound).
+    ///
+    /// # Errors
+    /// The check cannot run.
+    pub fn integrity_problems(&self) -> Result<Vec<String>, StoreError> {
+        let conn = self.reader()?;
+        let mut stmt = conn.prepare("PRAGMA integrity_check").map_err(backend)?;
+        let rows = stmt
+            .query_map([], |r| r.get::<_, String>(0))
+            .map_err(backend)?
+            .collect::<Result<Vec<_>, _>>()
+            .map_err(backend)?;
+        Ok(rows.into_iter().filter(|r| r != "ok").collect())
     }
 
     fn writer(&self) -> Result<MutexGuard<'_, Connection>, StoreError> {
@@ -128,7 +159,7 @@ impl KeyStore for SqliteStore {
             .query_row(params![key_id], |r| Ok((r.get(0)?, r.get(1)?)))
             .optional()
             .map_err(backend)?;
-        row.map(|(record, rev)| decode_key(&record, rev))
+        row.map(|(record, rev)| decode_key(key_id, &record, rev))
             .transpose()
     }
 

@@ -32,6 +32,14 @@ pub enum StoreError {
     /// The backend failed.
     #[error("storage backend: {0}")]
     Backend(String),
+    /// One stored record cannot be decoded; only that key is affected.
+    #[error("the stored record of key {key_id} is unreadable: {reason}")]
+    Corrupt {
+        /// The key.
+        key_id: String,
+        /// What is wrong with it.
+        reason: String,
+    },
 }
 
 /// One page of a listing.
