@@ -279,6 +279,8 @@ impl Kms {
             }
             Ok(())
         })?;
+        // Before the answer: once it says the material is gone, no copy is left on disk.
+        self.store.scrub()?;
         tracing::info!(key_id = %key.key_id, "key material deleted");
         Ok(key)
     }

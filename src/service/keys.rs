@@ -185,6 +185,7 @@ impl Kms {
     pub fn reset(&self) -> Result<()> {
         self.store.clear()?;
         self.forget_all();
+        self.store.scrub()?;
         tracing::warn!("store reset: every key and alias deleted");
         Ok(())
     }

@@ -364,6 +364,7 @@ impl Kms {
         if key.delete_date.is_some_and(|t| t <= now) && key.state == KeyState::PendingDeletion {
             self.store.delete_key(&key.key_id)?;
             self.forget(&key.key_id);
+            self.store.scrub()?;
             tracing::info!(key_id = %key.key_id, "key deleted at the end of its deletion window");
             return Ok(Settled::Deleted);
         }
@@ -374,6 +375,7 @@ impl Kms {
         self.forget(&key.key_id);
         match written {
             Ok(_) => {
+                self.store.scrub()?;
                 tracing::info!(key_id = %key.key_id, "imported key material expired and was erased");
                 Ok(Settled::Changed)
             }

@@ -63,6 +63,9 @@ impl KeyStore for SlowStore {
     fn clear(&self) -> Result<(), StoreError> {
         self.0.clear()
     }
+    fn scrub(&self) -> Result<(), StoreError> {
+        self.0.scrub()
+    }
     fn get_meta(&self, name: &str) -> Result<Option<String>, StoreError> {
         self.0.get_meta(name)
     }

@@ -4,8 +4,13 @@
 //! (written with `write(2)`) before the call returns, so an acknowledged write survives
 //! `kill -9` of the server; only an operating-system crash or power loss can lose the
 //! last transactions, which `synchronous=FULL` would prevent at the cost of an fsync per
-//! write. `secure_delete` overwrites deleted content, so erased (sealed) material does not
-//! linger in free pages.
+//! write.
+//!
+//! Erasure: `secure_delete` overwrites deleted content in the database file, but a WAL
+//! keeps every earlier version of a page until a checkpoint. So after a write that erased
+//! material, [`KeyStore::scrub`] checkpoints the WAL into the database and truncates it to
+//! zero bytes (and so does every start, for a crash between the two): no sealed copy of
+//! erased material survives in `qkms.db`, `qkms.db-wal` or `qkms.db-shm`.
 //!
 //! One writer connection and a few reader connections: WAL lets readers run beside the
 //! writer.
@@ -107,10 +112,13 @@ impl SqliteStore {
         let readers = (0..READERS)
             .map(|_| open(&path).map(Mutex::new))
             .collect::<Result<Vec<_>, _>>()?;
-        Ok(Self {
+        let store = Self {
             writer: Mutex::new(writer),
             readers,
-        })
+        };
+        // A crash between an erasing write and its checkpoint leaves old pages in the WAL.
+        store.scrub()?;
+        Ok(store)
     }
 
     /// What SQLite's own integrity check finds wrong with the file (empty when sound).
@@ -375,6 +383,24 @@ impl KeyStore for SqliteStore {
         tx.execute("DELETE FROM keys", []).map_err(backend)?;
         tx.execute("DELETE FROM aliases", []).map_err(backend)?;
         tx.commit().map_err(backend)
+    }
+
+    fn scrub(&self) -> Result<(), StoreError> {
+        let conn = self.writer()?;
+        // TRUNCATE waits (busy handler) for readers on older snapshots; the readers hold
+        // none between statements, so a retry or two is the most it takes.
+        for _ in 0..50 {
+            let busy: i64 = conn
+                .query_row("PRAGMA wal_checkpoint(TRUNCATE)", [], |r| r.get(0))
+                .map_err(backend)?;
+            if busy == 0 {
+                return Ok(());
+            }
+            std::thread::sleep(std::time::Duration::from_millis(2));
+        }
+        Err(backend(
+            "the WAL could not be checkpointed: readers stayed busy",
+        ))
     }
 
     fn get_meta(&self, name: &str) -> Result<Option<String>, StoreError> {

@@ -142,6 +142,17 @@ pub trait KeyStore: Send + Sync + fmt::Debug {
     /// Backend failures.
     fn clear(&self) -> Result<(), StoreError>;
 
+    /// Called after a write that erased material (an update that dropped it, a deletion,
+    /// a reset): afterwards no earlier version of any record may remain anywhere the
+    /// backend keeps data (journals and free pages included). A no-op where nothing
+    /// outlives a write.
+    ///
+    /// # Errors
+    /// Backend failures.
+    fn scrub(&self) -> Result<(), StoreError> {
+        Ok(())
+    }
+
     /// A metadata value.
     ///
     /// # Errors
