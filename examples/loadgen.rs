@@ -77,6 +77,14 @@ struct Args {
     /// Access key `ID:SECRET`.
     #[arg(long, default_value = "testid:testsecret")]
     access_key: String,
+    /// v1: send the `--param`s in an `application/x-www-form-urlencoded` body (signed, as
+    /// the SDKs sign body parameters) instead of the query.
+    #[arg(long)]
+    form: bool,
+    /// The status a response must have to count as a success (hostile scenarios expect
+    /// their refusal, e.g. 400) [default: any 2xx].
+    #[arg(long)]
+    expect_status: Option<u16>,
 }
 
 struct Signer {
@@ -160,11 +168,22 @@ impl Signer {
                     "Signature".into(),
                     B64.encode(v1_sign(&self.secret, &sts, false)),
                 ));
-                let query: Vec<String> = all
-                    .iter()
-                    .map(|(k, v)| format!("{}={}", percent_encode(k), percent_encode(v)))
-                    .collect();
-                hyper::Request::post(format!("{}?{}", self.args.path, query.join("&")))
+                let encode = |pairs: &[(String, String)]| {
+                    pairs
+                        .iter()
+                        .map(|(k, v)| format!("{}={}", percent_encode(k), percent_encode(v)))
+                        .collect::<Vec<_>>()
+                        .join("&")
+                };
+                if self.args.form {
+                    let (body, query) = all.split_at(self.params.len());
+                    return hyper::Request::post(format!("{}?{}", self.args.path, encode(query)))
+                        .header("host", host)
+                        .header("content-type", "application/x-www-form-urlencoded")
+                        .body(Full::new(Bytes::from(encode(body))))
+                        .unwrap();
+                }
+                hyper::Request::post(format!("{}?{}", self.args.path, encode(&all)))
                     .header("host", host)
                     .body(Full::new(Bytes::new()))
                     .unwrap()
@@ -333,7 +352,10 @@ async fn connection(signer: Arc<Signer>, start_measuring: Instant, end: Instant)
         let t = Instant::now();
         let ok = match sender.send_request(req).await {
             Ok(resp) => {
-                let good = resp.status().is_success();
+                let good = match signer.args.expect_status {
+                    Some(want) => resp.status().as_u16() == want,
+                    None => resp.status().is_success(),
+                };
                 let drained = resp.into_body().collect().await.is_ok();
                 good && drained
             }

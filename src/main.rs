@@ -255,11 +255,29 @@ fn run(config: &Config, listener: TcpListener, state: AppState) -> Result<(), Fa
     tracing::info!(%addr, region = %config.region, "qkms listening");
     let limits = Limits {
         request_timeout: config.request_timeout,
-        max_connections: config.max_connections,
+        max_connections: connections_within_file_limit(config.max_connections),
     };
     actix_web::rt::System::new()
         .block_on(server::run(listener, state, limits))
         .map_err(|e| Failure::General(e.to_string()))
+}
+
+/// Raises the open-file limit as far as allowed and keeps the connection limit below it,
+/// with room for the store's files: running out of descriptors stops every client.
+fn connections_within_file_limit(wanted: usize) -> usize {
+    const RESERVED: u64 = 64;
+    let files = rlimit::increase_nofile_limit(u64::MAX).unwrap_or(1024);
+    let room = usize::try_from(files.saturating_sub(RESERVED).max(1)).unwrap_or(usize::MAX);
+    if wanted > room {
+        tracing::warn!(
+            wanted,
+            open_file_limit = files,
+            "--max-connections lowered to fit the open-file limit"
+        );
+        room
+    } else {
+        wanted
+    }
 }
 
 fn existing(dir: &Path) -> Result<Opened, Failure> {

@@ -85,6 +85,8 @@ codes! {
     RejectedPendingImport = "Rejected.PendingImport", 409;
     /// 409: the key's state forbids the change.
     RejectedStateModifiedFailed = "Rejected.StateModifiedFailed", 409;
+    /// 400: too many wrapping keys are being generated (a deliberate limit); retry later.
+    Throttling = "Throttling", 400;
     /// 400: `DryRun=true` and the request would have succeeded.
     DryRunOperationError = "DryRunOperationError", 400;
     /// 500: something broke inside (details in the log only).
@@ -197,6 +199,10 @@ impl From<Error> for AliyunError {
             Error::TooManyTags(max) => {
                 Self::invalid_because("Tags", &format!("A key has at most {max} tags."))
             }
+            Error::Throttled => Self::new(
+                C::Throttling,
+                "Request was denied due to request throttling: too many wrapping keys are being generated; retry later.",
+            ),
             Error::Internal(detail) | Error::UnreadableKey(detail) => Self::internal(&detail),
         }
     }

@@ -87,6 +87,8 @@ exceptions! {
     InvalidSignature = "InvalidSignatureException", 400;
     /// Unknown access key.
     UnrecognizedClient = "UnrecognizedClientException", 400;
+    /// Too many wrapping keys are being generated (a deliberate limit); clients retry it.
+    Throttling = "ThrottlingException", 400;
     /// `DryRun: true` and the request would have succeeded.
     DryRunOperation = "DryRunOperationException", 412;
     /// A fault inside qkms (details only in the log).
@@ -196,6 +198,7 @@ impl AwsError {
             Error::InvalidParameter { name, reason } => {
                 Self::validation(name, &format!("Member {reason}"))
             }
+            Error::Throttled => Self::new(X::Throttling, "Rate exceeded"),
             Error::Internal(detail) | Error::UnreadableKey(detail) => Self::internal(&detail),
         }
     }
@@ -226,13 +229,24 @@ fn lower_camel(member: &str) -> String {
 mod tests {
     use super::*;
 
+    /// Client mistakes are never answered with what SDKs retry: only internal faults are
+    /// 5xx, nothing is 429, and the one throttling code is kept for the deliberate limit
+    /// on wrapping-key generation.
     #[test]
     fn only_internal_faults_are_5xx_and_none_is_retried_as_throttling() {
         for x in Exception::ALL {
             assert_eq!(x.status() >= 500, *x == Exception::KmsInternal, "{x:?}");
             assert!(x.status() != 429);
-            assert!(!x.as_str().contains("Throttl"));
+            assert_eq!(
+                x.as_str().contains("Throttl") || x.as_str().starts_with("LimitExceeded"),
+                matches!(x, Exception::Throttling | Exception::LimitExceeded),
+                "{x:?}"
+            );
         }
+        assert_eq!(
+            AwsError::from_service(Error::Throttled, "").exception,
+            Exception::Throttling
+        );
     }
 
     #[test]

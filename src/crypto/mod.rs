@@ -8,11 +8,13 @@
 //! | `blob.rs` | the versioned ciphertext blob returned by Encrypt |
 //! | `mac.rs` | HMAC-SHA-1 and HMAC-SHA-256 (RFC 2104) |
 //! | `wrap.rs` | RSA wrapping key pairs and the unwrap of imported material (PKCS #1 v2.2, RFC 8017) |
+//! | `pool.rs` | pre-generated wrapping keys and the gate that bounds their generation |
 //! | `root.rs` | the root key that seals material at rest and import tokens |
 
 pub mod aead;
 pub mod blob;
 pub mod mac;
+pub mod pool;
 pub mod random;
 pub mod root;
 pub mod secret;

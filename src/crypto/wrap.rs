@@ -21,9 +21,7 @@
 //! rejection), so `RSAES_PKCS1_V1_5` is a padding oracle by nature, narrowed here because
 //! every failure, wrong length included, maps to the same `InvalidKeyMaterial`. Prefer OAEP.
 
-use std::collections::VecDeque;
 use std::fmt;
-use std::sync::{Arc, Condvar, Mutex};
 
 use aws_lc_rs::encoding::{AsDer, Pkcs8V1Der, PublicKeyX509Der};
 use aws_lc_rs::rsa::{
@@ -310,135 +308,6 @@ impl WrappingKey {
     }
 }
 
-/// A small pool of pre-generated wrapping keys, refilled by one background thread so that
-/// GetParametersForImport never waits for RSA key generation in the common case and the
-/// generation never runs on the async executor.
-#[derive(Clone)]
-pub struct WrappingKeyPool {
-    shared: Arc<PoolShared>,
-}
-
-struct PoolShared {
-    keys: Mutex<PoolState>,
-    wanted: Condvar,
-    capacity: usize,
-}
-
-struct PoolState {
-    keys: VecDeque<WrappingKey>,
-    shutdown: bool,
-}
-
-impl fmt::Debug for WrappingKeyPool {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("WrappingKeyPool")
-            .field("capacity", &self.shared.capacity)
-            .finish_non_exhaustive()
-    }
-}
-
-impl WrappingKeyPool {
-    /// Starts a pool holding up to `capacity` keys; a capacity of 0 disables the refill
-    /// thread and every `take` generates in place.
-    #[must_use]
-    pub fn start(capacity: usize) -> Self {
-        let shared = Arc::new(PoolShared {
-            keys: Mutex::new(PoolState {
-                keys: VecDeque::with_capacity(capacity),
-                shutdown: false,
-            }),
-            wanted: Condvar::new(),
-            capacity,
-        });
-        if capacity > 0 {
-            let worker = Arc::clone(&shared);
-            let spawned = std::thread::Builder::new()
-                .name("qkms-rsa-pool".into())
-                .spawn(move || refill(&worker));
-            if let Err(e) = spawned {
-                tracing::warn!(error = %e, "could not start the RSA pool thread; keys will be generated on demand");
-            }
-        }
-        Self { shared }
-    }
-
-    /// A key of `spec`: RSA-2048 from the pool, larger sizes generated in place.
-    ///
-    /// # Errors
-    /// [`WrapKeyError`] if generation fails.
-    pub fn take_spec(&self, spec: WrappingKeySpec) -> Result<WrappingKey, WrapKeyError> {
-        match spec {
-            WrappingKeySpec::Rsa2048 => self.take(),
-            other => WrappingKey::generate_spec(other),
-        }
-    }
-
-    /// Takes a key from the pool, or generates one in place when the pool is empty.
-    /// Callers run on a blocking thread, never on the async executor.
-    ///
-    /// # Errors
-    /// [`WrapKeyError`] if generation fails.
-    pub fn take(&self) -> Result<WrappingKey, WrapKeyError> {
-        let pooled = match self.shared.keys.lock() {
-            Ok(mut state) => {
-                let key = state.keys.pop_front();
-                self.shared.wanted.notify_one();
-                key
-            }
-            Err(_) => None,
-        };
-        match pooled {
-            Some(key) => Ok(key),
-            None => WrappingKey::generate(),
-        }
-    }
-
-    /// Number of keys ready now.
-    #[must_use]
-    pub fn ready(&self) -> usize {
-        self.shared.keys.lock().map(|s| s.keys.len()).unwrap_or(0)
-    }
-
-    /// Stops the refill thread.
-    pub fn shutdown(&self) {
-        if let Ok(mut state) = self.shared.keys.lock() {
-            state.shutdown = true;
-        }
-        self.shared.wanted.notify_all();
-    }
-}
-
-fn refill(shared: &PoolShared) {
-    loop {
-        {
-            let Ok(mut state) = shared.keys.lock() else {
-                return;
-            };
-            while state.keys.len() >= shared.capacity && !state.shutdown {
-                state = match shared.wanted.wait(state) {
-                    Ok(s) => s,
-                    Err(_) => return,
-                };
-            }
-            if state.shutdown {
-                return;
-            }
-        }
-        // Generate without holding the lock.
-        match WrappingKey::generate() {
-            Ok(key) => {
-                if let Ok(mut state) = shared.keys.lock() {
-                    state.keys.push_back(key);
-                }
-            }
-            Err(_) => {
-                tracing::error!("RSA key generation failed in the pool thread");
-                std::thread::sleep(std::time::Duration::from_millis(100));
-            }
-        }
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use aws_lc_rs::rsa::{OaepPublicEncryptingKey, Pkcs1PublicEncryptingKey, PublicEncryptingKey};
@@ -523,9 +392,8 @@ mod tests {
     }
 
     #[test]
-    fn pkcs8_round_trip_and_pool() {
-        let pool = WrappingKeyPool::start(0);
-        let key = pool.take().unwrap();
+    fn pkcs8_round_trip() {
+        let key = WrappingKey::generate().unwrap();
         let again = WrappingKey::from_pkcs8(key.to_pkcs8().unwrap().expose()).unwrap();
         assert_eq!(
             key.public_key_spki().unwrap(),

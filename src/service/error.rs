@@ -53,6 +53,9 @@ pub enum Error {
         /// Why, for the message.
         reason: String,
     },
+    /// Too much expensive work (wrapping-key generation) is running or queued: retry later.
+    #[error("the request was throttled")]
+    Throttled,
     /// The stored record of this key cannot be read (see `qkms check`); other keys are
     /// unaffected.
     #[error("{0}")]

@@ -12,6 +12,7 @@ use sha2::Digest as _;
 use super::model::{KeyRecord, KeyState, Origin};
 use super::{Error, Kms, Result, WRAP_CACHE_MAX};
 use crate::crypto::SecretBytes;
+use crate::crypto::pool::PoolError;
 use crate::crypto::root::{open_with, seal_with};
 use crate::crypto::wrap::{WrappingAlgorithm, WrappingKey, WrappingKeySpec};
 
@@ -74,11 +75,15 @@ impl Kms {
         let key = self.load(reference)?;
         require_external(&key)?;
         let wrapping_key = if self.settings.deterministic {
-            WrappingKey::generate_from(spec, self.entropy.as_ref())
+            self.pool
+                .generate(|| WrappingKey::generate_from(spec, self.entropy.as_ref()))
         } else {
             self.pool.take_spec(spec)
         };
-        let wrapping_key = wrapping_key.map_err(|e| Error::Internal(e.to_string()))?;
+        let wrapping_key = wrapping_key.map_err(|e| match e {
+            PoolError::Busy => Error::Throttled,
+            PoolError::Failed => Error::Internal(e.to_string()),
+        })?;
         let public_key = wrapping_key
             .public_key_spki()
             .map_err(|e| Error::Internal(e.to_string()))?;

@@ -33,9 +33,10 @@ pub use ops::{DataKey, Decrypted, Encrypted};
 use self::model::{KeyRecord, KeyState, KeyVersion};
 use crate::clock::Clock;
 use crate::crypto::SecretBytes;
+use crate::crypto::pool::WrappingKeyPool;
 use crate::crypto::random::Entropy;
 use crate::crypto::root::{RootKey, hmac_sha256};
-use crate::crypto::wrap::{WrappingKey, WrappingKeyPool};
+use crate::crypto::wrap::WrappingKey;
 use crate::store::{KeyStore, StoreError};
 
 /// Metadata name under which the store remembers which root key sealed it.
@@ -117,7 +118,7 @@ impl Kms {
     ) -> Result<Self> {
         let mut kms = Self::unchecked(store, clock, entropy, root, settings);
         kms.check_root_key()?;
-        kms.pool = WrappingKeyPool::start(kms.settings.wrapping_pool);
+        kms.pool = WrappingKeyPool::for_this_machine(kms.settings.wrapping_pool);
         Ok(kms)
     }
 
@@ -133,7 +134,7 @@ impl Kms {
         Self {
             token_key: root.derive(b"qkms import token v1"),
             fingerprint_key: root.derive(b"qkms material fingerprint v1"),
-            pool: WrappingKeyPool::start(0),
+            pool: WrappingKeyPool::for_this_machine(0),
             wrap_cache: Mutex::new(HashMap::new()),
             key_cache: cache::KeyCache::default(),
             store,
