@@ -168,18 +168,7 @@ async fn process(
         ));
     }
 
-    let parts = RequestParts {
-        method: req.method().as_str(),
-        query: &params.query,
-        form: &params.form,
-        headers: req.headers(),
-        body: &body,
-    };
-    let fresh = Freshness {
-        now: Some(chrono::Utc::now().timestamp()),
-        nonces: Some(&state.nonces),
-    };
-    let (caller, scheme) = signature::verify(&parts, &state.credentials, fresh)?;
+    let (caller, scheme) = verify(req, &params, &body, state).await?;
     ctx.access_key_id = Some(caller.access_key_id);
 
     // Only what the signature covers may decide the action: a v1 signature covers the
@@ -217,6 +206,62 @@ async fn process(
     web::block(move || action::call(action, &params, &kms))
         .await
         .map_err(|e| AliyunError::internal(&format!("blocking task failed: {e}")))?
+}
+
+/// Requests at least this large (query and body) are verified off the executor, one at a
+/// time: the v1 string to sign grows with every parameter, so a stream of large requests
+/// with bad signatures must not take the workers from everyone else.
+const LARGE_REQUEST: usize = 8 * 1024;
+
+async fn verify(
+    req: &HttpRequest,
+    params: &Params,
+    body: &web::Bytes,
+    state: &AppState,
+) -> Result<(crate::auth::Caller, Scheme), AliyunError> {
+    let now = Some(chrono::Utc::now().timestamp());
+    if req.query_string().len() + body.len() < LARGE_REQUEST {
+        let parts = RequestParts {
+            method: req.method().as_str(),
+            query: &params.query,
+            form: &params.form,
+            headers: req.headers(),
+            body,
+        };
+        let fresh = Freshness {
+            now,
+            nonces: Some(&state.nonces),
+        };
+        return signature::verify(&parts, &state.credentials, fresh);
+    }
+    let _turn = state
+        .large_verifications
+        .acquire()
+        .await
+        .map_err(|e| AliyunError::internal(&e.to_string()))?;
+    let (method, query, form) = (
+        req.method().clone(),
+        params.query.clone(),
+        params.form.clone(),
+    );
+    let (headers, body) = (req.headers().clone(), body.clone());
+    let (credentials, nonces) = (state.credentials.clone(), state.nonces.clone());
+    web::block(move || {
+        let parts = RequestParts {
+            method: method.as_str(),
+            query: &query,
+            form: &form,
+            headers: &headers,
+            body: &body,
+        };
+        let fresh = Freshness {
+            now,
+            nonces: Some(&nonces),
+        };
+        signature::verify(&parts, &credentials, fresh)
+    })
+    .await
+    .map_err(|e| AliyunError::internal(&format!("blocking task failed: {e}")))?
 }
 
 /// Crypto actions on a key already in memory do no I/O: they run on the executor, which

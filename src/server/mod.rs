@@ -51,6 +51,8 @@ pub struct AppState {
     pub cors: Arc<cors::CorsPolicy>,
     /// Time a client has for a request's head, and then for its body (set by [`run`]).
     pub request_timeout: Duration,
+    /// Turns for verifying large requests, which run one at a time off the executor.
+    pub large_verifications: Arc<tokio::sync::Semaphore>,
 }
 
 impl AppState {
@@ -74,6 +76,7 @@ impl AppState {
             recorder: None,
             cors: Arc::new(cors::CorsPolicy::default()),
             request_timeout: Limits::default().request_timeout,
+            large_verifications: Arc::new(tokio::sync::Semaphore::new(1)),
         }
     }
 
