@@ -436,6 +436,42 @@ impl Config {
 mod tests {
     use super::*;
 
+    const README: &str = include_str!("../README.md");
+
+    /// Every subcommand and every flag of every subcommand is in the README.
+    #[test]
+    fn readme_names_every_subcommand_and_flag() {
+        use clap::CommandFactory as _;
+        let cli = Cli::command();
+        for sub in cli.get_subcommands() {
+            let name = sub.get_name();
+            assert!(
+                README.contains(&format!("qkms {name}")) || README.contains(&format!("-- {name}")),
+                "README lacks the subcommand {name}"
+            );
+            for arg in sub.get_arguments() {
+                if let Some(long) = arg.get_long() {
+                    assert!(
+                        README.contains(&format!("--{long}")),
+                        "README lacks {name} --{long}"
+                    );
+                }
+            }
+        }
+    }
+
+    /// The README's example configuration file is one qkms reads.
+    #[test]
+    fn readme_config_example_parses() {
+        let start = README.find("Example file:").unwrap();
+        let block = README[start..].split("```toml\n").nth(1).unwrap();
+        let toml_text = block.split("```").next().unwrap();
+        let file: FileConfig = toml::from_str(toml_text).unwrap();
+        assert_eq!(file.listen.as_deref(), Some("0.0.0.0:8080"));
+        assert_eq!(file.cors_origins, ["https://tools.example:8443"]);
+        assert_eq!(file.request_timeout, Some(10));
+    }
+
     #[test]
     fn defaults_and_default_credentials() {
         let c = Config::from_args(ServeArgs::default()).unwrap();

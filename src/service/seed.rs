@@ -638,6 +638,17 @@ mod tests {
         );
     }
 
+    /// The README's seed example is a file qkms loads.
+    #[test]
+    fn readme_seed_example_loads() {
+        let readme = include_str!("../../README.md");
+        let start = readme.find("### Seed files").unwrap();
+        let block = readme[start..].split("```toml\n").nth(1).unwrap();
+        let seed: SeedFile = toml::from_str(block.split("```").next().unwrap()).unwrap();
+        let report = kms().load_seed(&seed).unwrap();
+        assert_eq!((report.created, report.aliases_created), (3, 1));
+    }
+
     #[test]
     fn malformed_definitions_are_refused() {
         let kms = kms();
