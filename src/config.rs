@@ -296,6 +296,43 @@ fn parse_access_key(pair: &str) -> Result<(String, SecretBytes), ConfigError> {
     Ok((id.to_owned(), SecretBytes::from_slice(secret.as_bytes())))
 }
 
+/// The configured key pairs, or the default one (and `true`) when none is.
+fn credentials(pairs: &[String]) -> Result<(Vec<(String, SecretBytes)>, bool), ConfigError> {
+    let mut credentials = pairs
+        .iter()
+        .map(|p| parse_access_key(p.trim()))
+        .collect::<Result<Vec<_>, _>>()?;
+    let default = credentials.is_empty();
+    if default {
+        credentials.push((
+            DEFAULT_ACCESS_KEY_ID.to_owned(),
+            SecretBytes::from_slice(DEFAULT_ACCESS_KEY_SECRET.as_bytes()),
+        ));
+    }
+    Ok((credentials, default))
+}
+
+/// `--request-timeout` (1-3600 s, default 5) and `--max-connections` (1-1000000, default
+/// 1024).
+fn limits(
+    timeout: Option<u64>,
+    connections: Option<usize>,
+) -> Result<(std::time::Duration, usize), ConfigError> {
+    let timeout = timeout.unwrap_or(5);
+    if !(1..=3600).contains(&timeout) {
+        return Err(ConfigError::Invalid(
+            "--request-timeout must be 1 to 3600 seconds".into(),
+        ));
+    }
+    let connections = connections.unwrap_or(1024);
+    if !(1..=1_000_000).contains(&connections) {
+        return Err(ConfigError::Invalid(
+            "--max-connections must be 1 to 1000000".into(),
+        ));
+    }
+    Ok((std::time::Duration::from_secs(timeout), connections))
+}
+
 /// `HOST:PORT` with a port, resolvable now (so a typo fails before anything is written).
 fn check_listen(listen: &str) -> Result<(), ConfigError> {
     use std::net::ToSocketAddrs as _;
@@ -320,21 +357,11 @@ impl Config {
             None => FileConfig::default(),
         };
         let pairs = if args.access_keys.is_empty() {
-            file.access_keys
+            &file.access_keys
         } else {
-            args.access_keys
+            &args.access_keys
         };
-        let mut credentials = pairs
-            .iter()
-            .map(|p| parse_access_key(p.trim()))
-            .collect::<Result<Vec<_>, _>>()?;
-        let default_credentials = credentials.is_empty();
-        if default_credentials {
-            credentials.push((
-                DEFAULT_ACCESS_KEY_ID.to_owned(),
-                SecretBytes::from_slice(DEFAULT_ACCESS_KEY_SECRET.as_bytes()),
-            ));
-        }
+        let (credentials, default_credentials) = credentials(pairs)?;
         let region = args
             .region
             .or(file.region)
@@ -381,21 +408,10 @@ impl Config {
             &args.cors_origins
         })
         .map_err(ConfigError::Invalid)?;
-        let request_timeout = args.request_timeout.or(file.request_timeout).unwrap_or(5);
-        if !(1..=3600).contains(&request_timeout) {
-            return Err(ConfigError::Invalid(
-                "--request-timeout must be 1 to 3600 seconds".into(),
-            ));
-        }
-        let max_connections = args
-            .max_connections
-            .or(file.max_connections)
-            .unwrap_or(1024);
-        if !(1..=1_000_000).contains(&max_connections) {
-            return Err(ConfigError::Invalid(
-                "--max-connections must be 1 to 1000000".into(),
-            ));
-        }
+        let (request_timeout, max_connections) = limits(
+            args.request_timeout.or(file.request_timeout),
+            args.max_connections.or(file.max_connections),
+        )?;
         let listen = args
             .listen
             .or(file.listen)
@@ -403,7 +419,7 @@ impl Config {
         check_listen(&listen)?;
         Ok(Self {
             init: args.init,
-            request_timeout: std::time::Duration::from_secs(request_timeout),
+            request_timeout,
             max_connections,
             cors,
             seeds: if args.seed.is_empty() {

@@ -42,7 +42,7 @@ pub enum DataDirError {
     )]
     LostDatabase {
         /// The directory.
-        dir: Display,
+        dir: ShownPath,
         /// Where the root key came from.
         source_name: &'static str,
     },
@@ -52,7 +52,7 @@ pub enum DataDirError {
     )]
     LostRootKey {
         /// The directory.
-        dir: Display,
+        dir: ShownPath,
     },
     /// `--init` over a database that holds keys.
     #[error(
@@ -60,19 +60,19 @@ pub enum DataDirError {
     )]
     NotNew {
         /// The directory.
-        dir: Display,
+        dir: ShownPath,
     },
     /// Nothing to open (for `export` and `check`).
     #[error("{dir} holds no qkms database")]
     NoDatabase {
         /// The directory.
-        dir: Display,
+        dir: ShownPath,
     },
     /// The root key file is unreadable or malformed.
     #[error("{dir}/{ROOT_KEY_FILE}: {source}")]
     RootKey {
         /// The directory.
-        dir: Display,
+        dir: ShownPath,
         /// The error.
         source: RootKeyError,
     },
@@ -80,7 +80,7 @@ pub enum DataDirError {
     #[error("{dir}: {reason}")]
     Io {
         /// The directory.
-        dir: Display,
+        dir: ShownPath,
         /// What failed.
         reason: String,
     },
@@ -88,9 +88,9 @@ pub enum DataDirError {
 
 /// A path for messages.
 #[derive(Debug, Clone)]
-pub struct Display(PathBuf);
+pub struct ShownPath(PathBuf);
 
-impl fmt::Display for Display {
+impl fmt::Display for ShownPath {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         self.0.display().fmt(f)
     }
@@ -127,7 +127,7 @@ pub fn open(
     mode: Mode,
     entropy: &dyn Entropy,
 ) -> Result<Opened, DataDirError> {
-    let shown = || Display(dir.to_owned());
+    let shown = || ShownPath(dir.to_owned());
     let io = |reason: String| DataDirError::Io {
         dir: shown(),
         reason,
@@ -182,7 +182,7 @@ pub fn open(
 fn new_root(
     dir: &Path,
     entropy: &dyn Entropy,
-    shown: impl Fn() -> Display,
+    shown: impl Fn() -> ShownPath,
 ) -> Result<RootKey, DataDirError> {
     let err = |source| DataDirError::RootKey {
         dir: shown(),
@@ -299,6 +299,7 @@ mod tests {
         assert!(!dir.exists());
     }
 
+    #[cfg(unix)]
     #[test]
     fn files_are_private() {
         use std::os::unix::fs::PermissionsExt as _;

@@ -138,6 +138,36 @@ fn check_signed_headers(headers: &HeaderMap, signed: &str) -> Result<(), SigV4Er
     }
 }
 
+/// `Credential=…, SignedHeaders=…, Signature=…` of the `Authorization` header `auth`
+/// (`rest` is what follows the algorithm).
+fn authorization_parts<'a>(
+    auth: &str,
+    rest: &'a str,
+) -> Result<(&'a str, &'a str, &'a str), SigV4Error> {
+    let (mut credential, mut signed, mut signature) = (None, None, None);
+    for part in rest.split(',') {
+        let Some((k, v)) = part.trim().split_once('=') else {
+            continue;
+        };
+        match k {
+            "Credential" => credential = Some(v),
+            "SignedHeaders" => signed = Some(v),
+            "Signature" => signature = Some(v),
+            _ => {}
+        }
+    }
+    let incomplete = |what: &str| {
+        SigV4Error::Incomplete(format!(
+            "Authorization header requires '{what}' parameter. Authorization={auth}"
+        ))
+    };
+    Ok((
+        credential.ok_or_else(|| incomplete("Credential"))?,
+        signed.ok_or_else(|| incomplete("SignedHeaders"))?,
+        signature.ok_or_else(|| incomplete("Signature"))?,
+    ))
+}
+
 /// Verifies a request; `now` (real time) `None` skips the clock check (captured fixtures).
 ///
 /// # Errors
@@ -157,26 +187,7 @@ pub fn verify(
             "Authorization header requires the AWS4-HMAC-SHA256 algorithm.".into(),
         )
     })?;
-    let (mut credential, mut signed, mut signature) = (None, None, None);
-    for part in rest.split(',') {
-        let Some((k, v)) = part.trim().split_once('=') else {
-            continue;
-        };
-        match k {
-            "Credential" => credential = Some(v),
-            "SignedHeaders" => signed = Some(v),
-            "Signature" => signature = Some(v),
-            _ => {}
-        }
-    }
-    let incomplete = |what: &str| {
-        SigV4Error::Incomplete(format!(
-            "Authorization header requires '{what}' parameter. Authorization={auth}"
-        ))
-    };
-    let credential = credential.ok_or_else(|| incomplete("Credential"))?;
-    let signed = signed.ok_or_else(|| incomplete("SignedHeaders"))?;
-    let signature = signature.ok_or_else(|| incomplete("Signature"))?;
+    let (credential, signed, signature) = authorization_parts(auth, rest)?;
     let scope: Vec<&str> = credential.split('/').collect();
     let [access_key_id, date, region, service, "aws4_request"] = scope.as_slice() else {
         return Err(SigV4Error::Incomplete(format!(

@@ -4,8 +4,10 @@
 //! RSA key generation costs tens of milliseconds (RSA-2048) to over a second (RSA-4096)
 //! of one core. Unbounded, a handful of clients calling GetParametersForImport starved
 //! every other request; so every generation, the pool's refill included, takes a permit
-//! of the gate, at most `queue` requests wait for one, and requests beyond that are told
-//! to slow down (the dialect's throttling error) rather than make everyone wait.
+//! of the gate. Requests wait for a permit while the work already waiting stays within a
+//! budget, counted in RSA-2048 generations (an RSA-3072 costs 3, an RSA-4096 8), which
+//! bounds how long anyone waits; requests beyond it are told to slow down (the dialect's
+//! throttling error) rather than make everyone wait.
 
 use std::collections::VecDeque;
 use std::fmt;
@@ -42,7 +44,8 @@ struct Shared {
     changed: Condvar,
     capacity: usize,
     permits: usize,
-    queue: usize,
+    /// Work (in RSA-2048 generations) allowed to wait for a permit.
+    budget: usize,
 }
 
 #[derive(Default)]
@@ -50,7 +53,7 @@ struct State {
     keys: VecDeque<WrappingKey>,
     /// Generations running now.
     active: usize,
-    /// Requests waiting for a permit.
+    /// Work of the requests waiting for a permit.
     waiting: usize,
     shutdown: bool,
 }
@@ -60,7 +63,7 @@ impl fmt::Debug for WrappingKeyPool {
         f.debug_struct("WrappingKeyPool")
             .field("capacity", &self.shared.capacity)
             .field("permits", &self.shared.permits)
-            .field("queue", &self.shared.queue)
+            .field("budget", &self.shared.budget)
             .finish_non_exhaustive()
     }
 }
@@ -82,18 +85,19 @@ impl Shared {
         self.state.lock().map_err(|_| PoolError::Failed)
     }
 
-    /// A permit for a request: now, after waiting in the queue, or `Busy`.
-    fn acquire(&self) -> Result<Permit<'_>, PoolError> {
+    /// A permit for a request of `cost`: now, after waiting, or `Busy` when the waiting
+    /// work would exceed the budget.
+    fn acquire(&self, cost: usize) -> Result<Permit<'_>, PoolError> {
         let mut s = self.lock()?;
         if s.active >= self.permits {
-            if s.waiting >= self.queue {
+            if s.waiting + cost > self.budget {
                 return Err(PoolError::Busy);
             }
-            s.waiting += 1;
+            s.waiting += cost;
             while s.active >= self.permits {
                 s = self.changed.wait(s).map_err(|_| PoolError::Failed)?;
             }
-            s.waiting -= 1;
+            s.waiting -= cost;
         }
         s.active += 1;
         Ok(Permit(self))
@@ -102,15 +106,16 @@ impl Shared {
 
 impl WrappingKeyPool {
     /// A pool of up to `capacity` RSA-2048 keys (0: no refill thread), with at most
-    /// `permits` generations at once and `queue` requests waiting for one.
+    /// `permits` generations at once and `budget` RSA-2048 generations' worth of requests
+    /// waiting for one.
     #[must_use]
-    pub fn start(capacity: usize, permits: usize, queue: usize) -> Self {
+    pub fn start(capacity: usize, permits: usize, budget: usize) -> Self {
         let shared = Arc::new(Shared {
             state: Mutex::new(State::default()),
             changed: Condvar::new(),
             capacity,
             permits: permits.max(1),
-            queue,
+            budget,
         });
         if capacity > 0 {
             let worker = Arc::clone(&shared);
@@ -125,11 +130,12 @@ impl WrappingKeyPool {
     }
 
     /// The default bounds for this machine: half the cores generate at once (at least
-    /// one), and eight requests may wait.
+    /// one), and 64 RSA-2048 generations' worth of requests may wait (a few seconds; eight
+    /// RSA-4096 requests).
     #[must_use]
     pub fn for_this_machine(capacity: usize) -> Self {
         let cores = std::thread::available_parallelism().map_or(2, std::num::NonZeroUsize::get);
-        Self::start(capacity, cores / 2, 8)
+        Self::start(capacity, cores / 2, 64)
     }
 
     /// A key of `spec`: RSA-2048 from the pool when it has one, else generated under the
@@ -145,19 +151,20 @@ impl WrappingKeyPool {
                 return Ok(key);
             }
         }
-        self.generate(|| WrappingKey::generate_spec(spec))
+        self.generate(spec, || WrappingKey::generate_spec(spec))
     }
 
-    /// Runs `generate` under the gate (also for keys the pool does not make, such as the
-    /// deterministic mode's).
+    /// Runs `generate`, which makes a key of `spec`, under the gate (also for keys the
+    /// pool does not make, such as the deterministic mode's).
     ///
     /// # Errors
     /// [`PoolError::Busy`], or the generation's failure.
     pub fn generate(
         &self,
+        spec: WrappingKeySpec,
         generate: impl FnOnce() -> Result<WrappingKey, WrapKeyError>,
     ) -> Result<WrappingKey, PoolError> {
-        let _permit = self.shared.acquire()?;
+        let _permit = self.shared.acquire(cost(spec))?;
         Ok(generate()?)
     }
 
@@ -173,6 +180,16 @@ impl WrappingKeyPool {
             s.shutdown = true;
         }
         self.shared.changed.notify_all();
+    }
+}
+
+/// The work of generating a key of `spec`, in RSA-2048 generations (RSA key generation
+/// grows with about the fourth power of the size).
+fn cost(spec: WrappingKeySpec) -> usize {
+    match spec {
+        WrappingKeySpec::Rsa2048 => 1,
+        WrappingKeySpec::Rsa3072 => 3,
+        WrappingKeySpec::Rsa4096 => 8,
     }
 }
 
@@ -221,8 +238,8 @@ mod tests {
 
     use super::*;
 
-    /// One permit and a queue of two: of six simultaneous generations, one runs, two wait
-    /// and three are refused at once; never more than one runs.
+    /// One permit and a budget of two RSA-2048 generations: of six simultaneous ones, one
+    /// runs, two wait and three are refused at once; never more than one runs.
     #[test]
     fn generations_are_bounded_and_the_excess_is_refused() {
         let pool = WrappingKeyPool::start(0, 1, 2);
@@ -235,7 +252,7 @@ mod tests {
                     (pool.clone(), running.clone(), most.clone(), start.clone());
                 std::thread::spawn(move || {
                     start.wait();
-                    pool.generate(|| {
+                    pool.generate(WrappingKeySpec::Rsa2048, || {
                         let now = running.fetch_add(1, Ordering::SeqCst) + 1;
                         most.fetch_max(now, Ordering::SeqCst);
                         std::thread::sleep(Duration::from_millis(200));
@@ -255,6 +272,25 @@ mod tests {
             .filter(|r| **r == Err(PoolError::Busy))
             .count();
         assert_eq!((busy, results.len() - busy), (3, 3), "{results:?}");
+        // A bigger key counts for more: it does not fit a budget of two.
+        let pool = WrappingKeyPool::start(0, 1, 2);
+        let slow = {
+            let pool = pool.clone();
+            std::thread::spawn(move || {
+                pool.generate(WrappingKeySpec::Rsa2048, || {
+                    std::thread::sleep(Duration::from_millis(300));
+                    WrappingKey::generate()
+                })
+                .map(drop)
+            })
+        };
+        std::thread::sleep(Duration::from_millis(100));
+        assert_eq!(
+            pool.generate(WrappingKeySpec::Rsa3072, WrappingKey::generate)
+                .map(drop),
+            Err(PoolError::Busy)
+        );
+        slow.join().unwrap().unwrap();
     }
 
     #[test]

@@ -75,8 +75,9 @@ impl Kms {
         let key = self.load(reference)?;
         require_external(&key)?;
         let wrapping_key = if self.settings.deterministic {
-            self.pool
-                .generate(|| WrappingKey::generate_from(spec, self.entropy.as_ref()))
+            self.pool.generate(spec, || {
+                WrappingKey::generate_from(spec, self.entropy.as_ref())
+            })
         } else {
             self.pool.take_spec(spec)
         };

@@ -306,3 +306,34 @@ def test_aws_errors_always_have_a_message_and_aws_looking_requests_get_aws_error
     resp = raw_request(server, "POST", "/", "", b"{}",
                        {"Content-Type": "text/plain", "X-Amz-Target": "TrentService.ListKeys"})
     assert resp.status == 400 and resp.json()["__type"] == "UnknownOperationException", resp
+
+
+def test_wrapping_key_generation_is_bounded_and_the_excess_throttled(server_factory):
+    """Twenty clients asking for RSA-4096 wrapping keys at once: a few are served (one
+    generation at a time on this machine's share), the rest are told to slow down with the
+    dialect's throttling error, nobody gets a 5xx, and Encrypt is served meanwhile."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    srv = server_factory(ephemeral=True)
+    kms = make_caller(srv, "tea_acs3")
+    ext = kms.call("CreateKey", Origin="EXTERNAL")["KeyMetadata"]["KeyId"]
+    plain = kms.call("CreateKey")["KeyMetadata"]["KeyId"]
+
+    def gpi(_):
+        return sigv4_request(srv, "GetParametersForImport",
+                             {"KeyId": ext, "WrappingAlgorithm": "RSAES_OAEP_SHA_256", "WrappingKeySpec": "RSA_4096"},
+                             ["content-type", "host", "x-amz-date", "x-amz-target"])
+
+    with ThreadPoolExecutor(20) as pool:
+        pending = [pool.submit(gpi, i) for i in range(20)]
+        time.sleep(0.3)
+        for _ in range(20):
+            assert kms.call("Encrypt", KeyId=plain, Plaintext="aGk=")["CiphertextBlob"]
+        results = [f.result() for f in pending]
+    assert sorted({r.status for r in results}) == [200, 400], [r.status for r in results]
+    throttled = [r for r in results if r.status == 400]
+    assert all(r.json()["__type"] == "ThrottlingException" for r in throttled), throttled[:1]
+    # Half the cores generate and eight RSA-4096 requests may wait: the rest are refused.
+    import os
+    permits = max(1, len(os.sched_getaffinity(0)) // 2)
+    assert len(throttled) >= 20 - permits - 8, len(throttled)
