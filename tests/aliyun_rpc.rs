@@ -907,10 +907,7 @@ async fn clock_and_deletion_dates_never_wrap() {
         assert_eq!(r.json()["Code"], "InvalidParameter");
         assert_eq!(qkms::clock::Clock::now(clock.as_ref()), T0, "{body}");
     }
-    let id = call(&st, &[("Action", "CreateKey")]).await.json()["KeyMetadata"]["KeyId"]
-        .as_str()
-        .unwrap()
-        .to_owned();
+    let id = new_key(&st).await;
     let r = call(
         &st,
         &[
@@ -931,10 +928,7 @@ async fn clock_and_deletion_dates_never_wrap() {
     // At the very end of the range a window that would end after 9999 is refused.
     let r = send(&st, admin(r#"{"set": "9999-12-30T00:00:00Z"}"#)).await;
     assert_eq!(r.status, 200, "{}", r.body);
-    let other = call(&st, &[("Action", "CreateKey")]).await.json()["KeyMetadata"]["KeyId"]
-        .as_str()
-        .unwrap()
-        .to_owned();
+    let other = new_key(&st).await;
     let r = call(
         &st,
         &[
@@ -956,10 +950,7 @@ async fn clock_and_deletion_dates_never_wrap() {
 #[actix_web::test]
 async fn v1_actions_come_from_signed_parameters_only() {
     let (st, _) = state();
-    let id = call(&st, &[("Action", "CreateKey")]).await.json()["KeyMetadata"]["KeyId"]
-        .as_str()
-        .unwrap()
-        .to_owned();
+    let id = new_key(&st).await;
     // Signed without Action, with the action in an unsigned header.
     let uri = format!("/?{}", signed_query("POST", &[("KeyId", &id)]));
     let r = send(
@@ -992,10 +983,7 @@ async fn v1_actions_come_from_signed_parameters_only() {
 #[actix_web::test]
 async fn strict_input() {
     let (st, _) = state();
-    let id = call(&st, &[("Action", "CreateKey")]).await.json()["KeyMetadata"]["KeyId"]
-        .as_str()
-        .unwrap()
-        .to_owned();
+    let id = new_key(&st).await;
     let r = call(
         &st,
         &[
@@ -1055,4 +1043,12 @@ async fn strict_input() {
             .unwrap()
             .contains("NoSuchAction")
     );
+}
+
+/// A new Aliyun_KMS key's ID.
+async fn new_key(st: &qkms::server::AppState) -> String {
+    call(st, &[("Action", "CreateKey")]).await.json()["KeyMetadata"]["KeyId"]
+        .as_str()
+        .unwrap()
+        .to_owned()
 }

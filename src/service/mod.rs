@@ -488,6 +488,25 @@ impl Kms {
     }
 }
 
+/// A service for unit tests: `store`, `clock`, OS entropy, a fresh root key, no pool.
+#[cfg(test)]
+pub(crate) fn test_kms(store: Arc<dyn KeyStore>, clock: Arc<dyn Clock>) -> Kms {
+    #[allow(clippy::expect_used)] // test code
+    Kms::new(
+        store,
+        clock,
+        Arc::new(crate::crypto::random::OsEntropy),
+        RootKey::generate(&crate::crypto::random::OsEntropy).expect("a root key"),
+        KmsSettings {
+            region: "cn-hangzhou".into(),
+            account_id: "1234567890123456".into(),
+            wrapping_pool: 0,
+            deterministic: false,
+        },
+    )
+    .expect("a service over a fresh store")
+}
+
 enum Settled {
     Unchanged(Box<KeyRecord>),
     Changed,

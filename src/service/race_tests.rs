@@ -11,7 +11,6 @@ use super::model::{Alias, EncryptionContext, KeyRecord, KeyState};
 use super::seed::SeedFile;
 use super::*;
 use crate::clock::{ControlledClock, Mode};
-use crate::crypto::random::OsEntropy;
 use crate::store::{MemoryStore, Page};
 
 /// A memory store whose reads take a while after fetching, so that a reader's copy is old
@@ -75,19 +74,10 @@ impl KeyStore for SlowStore {
 }
 
 fn slow_kms() -> Kms {
-    Kms::new(
+    test_kms(
         Arc::new(SlowStore::default()),
         Arc::new(ControlledClock::new(Mode::Fixed(1_704_067_200))),
-        Arc::new(OsEntropy),
-        RootKey::generate(&OsEntropy).unwrap(),
-        KmsSettings {
-            region: "cn-hangzhou".into(),
-            account_id: "1234567890123456".into(),
-            wrapping_pool: 0,
-            deterministic: false,
-        },
     )
-    .unwrap()
 }
 
 /// An EXTERNAL key with imported material (through a seed, to skip RSA), Enabled.

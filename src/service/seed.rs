@@ -517,28 +517,16 @@ mod tests {
 
     use super::*;
     use crate::clock::{ControlledClock, Mode};
-    use crate::crypto::random::OsEntropy;
-    use crate::crypto::root::RootKey;
-    use crate::service::KmsSettings;
     use crate::service::model::EncryptionContext;
     use crate::store::MemoryStore;
 
     const EXAMPLE: &str = include_str!("../../examples/seed.toml");
 
     fn kms() -> Kms {
-        Kms::new(
+        crate::service::test_kms(
             Arc::new(MemoryStore::new()),
             Arc::new(ControlledClock::new(Mode::Fixed(1_750_000_000))),
-            Arc::new(OsEntropy),
-            RootKey::generate(&OsEntropy).unwrap(),
-            KmsSettings {
-                region: "cn-hangzhou".into(),
-                account_id: "1234567890123456".into(),
-                wrapping_pool: 0,
-                deterministic: false,
-            },
         )
-        .unwrap()
     }
 
     fn example() -> SeedFile {

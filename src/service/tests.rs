@@ -16,20 +16,7 @@ const T0: i64 = 1_704_067_200; // 2024-01-01T00:00:00Z
 
 fn kms() -> (Kms, Arc<ControlledClock>) {
     let clock = Arc::new(ControlledClock::new(Mode::Fixed(T0)));
-    let kms = Kms::new(
-        Arc::new(MemoryStore::new()),
-        clock.clone(),
-        Arc::new(OsEntropy),
-        RootKey::generate(&OsEntropy).unwrap(),
-        KmsSettings {
-            region: "cn-hangzhou".into(),
-            account_id: "1234567890123456".into(),
-            wrapping_pool: 0,
-            deterministic: false,
-        },
-    )
-    .unwrap();
-    (kms, clock)
+    (test_kms(Arc::new(MemoryStore::new()), clock.clone()), clock)
 }
 
 fn create(kms: &Kms, origin: Origin, spec: KeySpec) -> String {
