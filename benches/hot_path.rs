@@ -9,11 +9,12 @@ use actix_web::http::header::{HeaderMap, HeaderName, HeaderValue};
 use base64::Engine as _;
 use base64::engine::general_purpose::STANDARD as B64;
 use criterion::{Criterion, criterion_group, criterion_main};
-use qkms::aliyun::signature::{Freshness, RequestParts, v1_sign, v1_string_to_sign, verify};
+use qkms::aliyun::signature::{Freshness, RequestParts, verify};
 use qkms::auth::Credentials;
 use qkms::crypto::SecretBytes;
 use qkms::crypto::aead::Aead;
 use qkms::crypto::blob::CiphertextBlob;
+use qkms::sign::aliyun::{v1_sign, v1_string_to_sign};
 
 fn pairs(list: &[(&str, &str)]) -> Vec<(String, String)> {
     list.iter()

@@ -20,17 +20,15 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{Duration, Instant};
 
-use actix_web::http::header::{HeaderMap, HeaderName, HeaderValue};
 use base64::Engine as _;
 use base64::engine::general_purpose::STANDARD as B64;
 use bytes::Bytes;
 use clap::Parser;
 use http_body_util::{BodyExt as _, Full};
 use hyper_util::rt::TokioIo;
-use qkms::aliyun::signature::{canonical_request, percent_encode, v1_sign, v1_string_to_sign};
 use qkms::crypto::SecretBytes;
-use qkms::crypto::mac::hmac_sha256;
-use sha2::Digest as _;
+use qkms::sign::Key;
+use qkms::sign::aliyun::{Acs, encode_pairs, sign_acs, sign_v1};
 
 #[derive(Debug, Parser, Clone)]
 #[command(about = "Load generator for qkms")]
@@ -133,6 +131,13 @@ impl Signer {
         )
     }
 
+    fn key(&self) -> Key<'_> {
+        Key {
+            id: &self.id,
+            secret: &self.secret,
+        }
+    }
+
     /// A freshly signed request.
     fn request(&self) -> hyper::Request<Full<Bytes>> {
         self.request_with(&[])
@@ -148,121 +153,78 @@ impl Signer {
                 .unwrap(),
             "v1" => {
                 let now = chrono::Utc::now().format("%Y-%m-%dT%H:%M:%SZ").to_string();
-                let mut all = self.params.clone();
-                all.extend_from_slice(extra);
-                for (k, v) in [
-                    ("Action", self.args.action.clone()),
-                    ("Version", "2016-01-20".into()),
-                    ("Format", "JSON".into()),
-                    ("AccessKeyId", self.id.clone()),
-                    ("SignatureMethod", "HMAC-SHA1".into()),
-                    ("SignatureVersion", "1.0".into()),
-                    ("SignatureNonce", self.nonce()),
-                    ("Timestamp", now),
-                ] {
-                    all.push((k.into(), v));
-                }
-                let refs: Vec<&(String, String)> = all.iter().collect();
-                let sts = v1_string_to_sign("POST", &refs);
-                all.push((
-                    "Signature".into(),
-                    B64.encode(v1_sign(&self.secret, &sts, false)),
-                ));
-                let encode = |pairs: &[(String, String)]| {
-                    pairs
-                        .iter()
-                        .map(|(k, v)| format!("{}={}", percent_encode(k), percent_encode(v)))
-                        .collect::<Vec<_>>()
-                        .join("&")
+                let mut params = self.params.clone();
+                params.extend_from_slice(extra);
+                let (mut query, form) = if self.args.form {
+                    (Vec::new(), params)
+                } else {
+                    (params, Vec::new())
                 };
+                query.push(("Action".into(), self.args.action.clone()));
+                query.push(("Format".into(), "JSON".into()));
+                sign_v1("POST", &mut query, &form, &self.key(), &now, &self.nonce());
+                let mut req =
+                    hyper::Request::post(format!("{}?{}", self.args.path, encode_pairs(&query)))
+                        .header("host", host);
                 if self.args.form {
-                    let (body, query) = all.split_at(self.params.len());
-                    return hyper::Request::post(format!("{}?{}", self.args.path, encode(query)))
-                        .header("host", host)
-                        .header("content-type", "application/x-www-form-urlencoded")
-                        .body(Full::new(Bytes::from(encode(body))))
-                        .unwrap();
+                    req = req.header("content-type", "application/x-www-form-urlencoded");
                 }
-                hyper::Request::post(format!("{}?{}", self.args.path, encode(&all)))
-                    .header("host", host)
-                    .body(Full::new(Bytes::new()))
+                req.body(Full::new(Bytes::from(encode_pairs(&form))))
                     .unwrap()
             }
             "acs3" => {
-                let empty = hex::encode(sha2::Sha256::digest(b""));
                 let date = chrono::Utc::now().format("%Y-%m-%dT%H:%M:%SZ").to_string();
                 let nonce = self.nonce();
-                let mut headers = HeaderMap::new();
-                for (k, v) in [
-                    ("host", host),
-                    ("x-acs-action", self.args.action.as_str()),
-                    ("x-acs-content-sha256", empty.as_str()),
-                    ("x-acs-date", date.as_str()),
-                    ("x-acs-signature-nonce", nonce.as_str()),
-                    ("x-acs-version", "2016-01-20"),
-                ] {
-                    headers.insert(
-                        HeaderName::from_static(k),
-                        HeaderValue::from_str(v).unwrap(),
-                    );
-                }
-                let signed = "host;x-acs-action;x-acs-content-sha256;x-acs-date;x-acs-signature-nonce;x-acs-version";
-                let canonical = canonical_request("POST", &self.params, &headers, signed, &empty);
-                let sts = format!(
-                    "ACS3-HMAC-SHA256\n{}",
-                    hex::encode(sha2::Sha256::digest(canonical.as_bytes()))
-                );
-                let auth = format!(
-                    "ACS3-HMAC-SHA256 Credential={},SignedHeaders={signed},Signature={}",
-                    self.id,
-                    hex::encode(hmac_sha256(self.secret.expose(), sts.as_bytes()))
-                );
-                let query: Vec<String> = self
-                    .params
-                    .iter()
-                    .map(|(k, v)| format!("{}={}", percent_encode(k), percent_encode(v)))
-                    .collect();
-                let mut req =
-                    hyper::Request::post(format!("{}?{}", self.args.path, query.join("&")));
-                for (k, v) in &headers {
-                    req = req.header(k.as_str(), v.to_str().unwrap());
-                }
-                req.header("authorization", auth)
-                    .body(Full::new(Bytes::new()))
-                    .unwrap()
+                let mut headers = vec![("host".to_owned(), host.to_owned())];
+                let acs = Acs {
+                    action: &self.args.action,
+                    date: &date,
+                    nonce: &nonce,
+                    acs4_region: None,
+                };
+                sign_acs(&acs, &self.params, &mut headers, b"", &self.key());
+                with_headers(
+                    hyper::Request::post(format!(
+                        "{}?{}",
+                        self.args.path,
+                        encode_pairs(&self.params)
+                    )),
+                    headers,
+                    Bytes::new(),
+                )
             }
             "sigv4" => {
                 let body = self.args.body.clone();
                 let amz_date = chrono::Utc::now().format("%Y%m%dT%H%M%SZ").to_string();
-                let date = &amz_date[..8];
-                let target = format!("TrentService.{}", self.args.action);
-                let canonical = format!(
-                    "POST\n{}\n\ncontent-type:application/x-amz-json-1.1\nhost:{host}\nx-amz-date:{amz_date}\nx-amz-target:{target}\n\ncontent-type;host;x-amz-date;x-amz-target\n{}",
-                    self.args.path,
-                    hex::encode(sha2::Sha256::digest(body.as_bytes()))
+                let mut headers = vec![("host".to_owned(), host.to_owned())];
+                qkms::sign::sigv4::sign(
+                    &self.args.action,
+                    &mut headers,
+                    body.as_bytes(),
+                    &self.key(),
+                    "us-east-1",
+                    &amz_date,
                 );
-                let sts = format!(
-                    "AWS4-HMAC-SHA256\n{amz_date}\n{date}/us-east-1/kms/aws4_request\n{}",
-                    hex::encode(sha2::Sha256::digest(canonical.as_bytes()))
-                );
-                let key = qkms::aws::sigv4::signing_key(&self.secret, date, "us-east-1", "kms");
-                let auth = format!(
-                    "AWS4-HMAC-SHA256 Credential={}/{date}/us-east-1/kms/aws4_request, SignedHeaders=content-type;host;x-amz-date;x-amz-target, Signature={}",
-                    self.id,
-                    hex::encode(hmac_sha256(&key, sts.as_bytes()))
-                );
-                hyper::Request::post(self.args.path.as_str())
-                    .header("host", host)
-                    .header("content-type", "application/x-amz-json-1.1")
-                    .header("x-amz-date", amz_date)
-                    .header("x-amz-target", target)
-                    .header("authorization", auth)
-                    .body(Full::new(Bytes::from(body)))
-                    .unwrap()
+                with_headers(
+                    hyper::Request::post(self.args.path.as_str()),
+                    headers,
+                    Bytes::from(body),
+                )
             }
             other => panic!("unknown --scheme {other}"),
         }
     }
+}
+
+fn with_headers(
+    mut req: hyper::http::request::Builder,
+    headers: Vec<(String, String)>,
+    body: Bytes,
+) -> hyper::Request<Full<Bytes>> {
+    for (k, v) in headers {
+        req = req.header(k, v);
+    }
+    req.body(Full::new(body)).unwrap()
 }
 
 #[derive(Default)]

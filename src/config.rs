@@ -42,6 +42,25 @@ pub enum Command {
     /// Read every record of a data directory and open every sealed material; report what is
     /// unreadable and exit non-zero if anything is.
     Check(CheckArgs),
+    /// Print a dialect's OpenAPI 3.1 document (as served at /openapi/<dialect>.json).
+    Openapi(OpenapiArgs),
+}
+
+/// Flags of `qkms openapi`.
+#[derive(Debug, Args)]
+pub struct OpenapiArgs {
+    /// Which API.
+    #[arg(long, value_enum)]
+    pub dialect: DialectArg,
+}
+
+/// An API qkms speaks.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum DialectArg {
+    /// Alibaba Cloud KMS RPC (2016-01-20).
+    Aliyun,
+    /// AWS KMS JSON 1.1.
+    Aws,
 }
 
 /// Flags of `qkms check`.
@@ -346,6 +365,40 @@ fn check_listen(listen: &str) -> Result<(), ConfigError> {
         .ok_or_else(|| bad("names no address".into()))
 }
 
+/// A region or account ID: `default` when unset, and refused when empty or holding the ':'
+/// that would break the ARNs built from it.
+fn checked_id(value: Option<String>, default: &str, flag: &str) -> Result<String, ConfigError> {
+    let value = value.unwrap_or_else(|| default.into());
+    if value.is_empty() || value.contains(':') {
+        return Err(ConfigError::Invalid(format!(
+            "{flag} must be non-empty and contain no ':'"
+        )));
+    }
+    Ok(value)
+}
+
+/// The admin secret, if any; an empty one would let anyone in, so it is refused.
+fn admin_secret(value: Option<String>) -> Result<Option<SecretBytes>, ConfigError> {
+    match value {
+        Some(s) if s.is_empty() => Err(ConfigError::Invalid(
+            "--admin needs a non-empty secret".into(),
+        )),
+        Some(s) => Ok(Some(SecretBytes::from_slice(s.as_bytes()))),
+        None => Ok(None),
+    }
+}
+
+/// The AWS account ID in ARNs: twelve digits, as AWS SDKs validate it.
+fn aws_account_id(value: Option<String>) -> Result<String, ConfigError> {
+    let id = value.unwrap_or_else(|| crate::server::DEFAULT_AWS_ACCOUNT_ID.into());
+    if id.len() != 12 || !id.bytes().all(|b| b.is_ascii_digit()) {
+        return Err(ConfigError::Invalid(
+            "--aws-account-id must be 12 digits".into(),
+        ));
+    }
+    Ok(id)
+}
+
 impl Config {
     /// Merges flags/environment over the file over the defaults, and validates.
     ///
@@ -362,46 +415,18 @@ impl Config {
             &args.access_keys
         };
         let (credentials, default_credentials) = credentials(pairs)?;
-        let region = args
-            .region
-            .or(file.region)
-            .unwrap_or_else(|| "cn-hangzhou".into());
-        if region.is_empty() || region.contains(':') {
-            return Err(ConfigError::Invalid(
-                "--region must be non-empty and contain no ':'".into(),
-            ));
-        }
-        let account_id = args
-            .account_id
-            .or(file.account_id)
-            .unwrap_or_else(|| "1234567890123456".into());
-        if account_id.is_empty() || account_id.contains(':') {
-            return Err(ConfigError::Invalid(
-                "--account-id must be non-empty and contain no ':'".into(),
-            ));
-        }
+        let region = checked_id(args.region.or(file.region), "cn-hangzhou", "--region")?;
+        let account_id = checked_id(
+            args.account_id.or(file.account_id),
+            "1234567890123456",
+            "--account-id",
+        )?;
         let clock = match args.clock.or(file.clock) {
             Some(spec) => parse_clock_spec(&spec).map_err(ConfigError::Invalid)?,
             None => Mode::Offset(0),
         };
-        let admin = match args.admin.or(file.admin) {
-            Some(s) if s.is_empty() => {
-                return Err(ConfigError::Invalid(
-                    "--admin needs a non-empty secret".into(),
-                ));
-            }
-            Some(s) => Some(SecretBytes::from_slice(s.as_bytes())),
-            None => None,
-        };
-        let aws_account_id = args
-            .aws_account_id
-            .or(file.aws_account_id)
-            .unwrap_or_else(|| crate::server::DEFAULT_AWS_ACCOUNT_ID.into());
-        if aws_account_id.len() != 12 || !aws_account_id.bytes().all(|b| b.is_ascii_digit()) {
-            return Err(ConfigError::Invalid(
-                "--aws-account-id must be 12 digits".into(),
-            ));
-        }
+        let admin = admin_secret(args.admin.or(file.admin))?;
+        let aws_account_id = aws_account_id(args.aws_account_id.or(file.aws_account_id))?;
         let cors = CorsPolicy::new(if args.cors_origins.is_empty() {
             &file.cors_origins
         } else {

@@ -16,7 +16,7 @@ use std::sync::Arc;
 use clap::Parser as _;
 use qkms::auth::Credentials;
 use qkms::clock::{Clock as _, ControlledClock, Mode, iso8601};
-use qkms::config::{BulkCreateArgs, CheckArgs, Cli, Command, Config, ExportArgs};
+use qkms::config::{BulkCreateArgs, CheckArgs, Cli, Command, Config, DialectArg, ExportArgs};
 use qkms::crypto::random::{DeterministicEntropy, Entropy, OsEntropy};
 use qkms::crypto::root::RootKey;
 use qkms::datadir::{self, Opened};
@@ -55,6 +55,14 @@ fn main() -> ExitCode {
         Command::Export(args) => export(args),
         Command::BulkCreate(args) => bulk_create(&args),
         Command::Check(args) => check(&args),
+        Command::Openapi(args) => {
+            let doc = match args.dialect {
+                DialectArg::Aliyun => qkms::aliyun::openapi::document(),
+                DialectArg::Aws => qkms::aws::openapi::document(),
+            };
+            println!("{doc:#}");
+            Ok(())
+        }
         Command::Replay(args) => qkms::replay::run(&args)
             .and_then(|report| {
                 println!("{report}");

@@ -17,15 +17,13 @@ use std::io::{Read as _, Write as _};
 use std::net::TcpStream;
 use std::time::Duration;
 
-use base64::Engine as _;
-use base64::engine::general_purpose::STANDARD as B64;
 use serde_json::{Map, Value};
-use sha2::Digest as _;
 
-use crate::aliyun::signature::{percent_encode, v1_sign, v1_string_to_sign};
 use crate::config::ReplayArgs;
 use crate::crypto::SecretBytes;
 use crate::server::record::REDACTED;
+use crate::sign::Key;
+use crate::sign::aliyun::{encode_pairs, sign_v1};
 
 /// The outcome of a replay.
 #[derive(Debug, Clone, Default)]
@@ -145,25 +143,9 @@ fn aliyun_request(
     if !params.contains_key("Action") {
         pairs.push(("Action".into(), action.into()));
     }
-    for (k, v) in [
-        ("Version", "2016-01-20"),
-        ("AccessKeyId", id),
-        ("SignatureMethod", "HMAC-SHA1"),
-        ("SignatureVersion", "1.0"),
-        ("SignatureNonce", nonce.as_str()),
-        ("Timestamp", now.as_str()),
-    ] {
-        pairs.push((k.into(), v.into()));
-    }
-    let refs: Vec<&(String, String)> = pairs.iter().collect();
-    let sts = v1_string_to_sign("POST", &refs);
-    pairs.push(("Signature".into(), B64.encode(v1_sign(secret, &sts, false))));
-    let query = pairs
-        .iter()
-        .map(|(k, v)| format!("{}={}", percent_encode(k), percent_encode(v)))
-        .collect::<Vec<_>>()
-        .join("&");
-    send(ep, &format!("POST /?{query}"), &[], &[])
+    let key = Key { id, secret };
+    sign_v1("POST", &mut pairs, &[], &key, &now, &nonce);
+    send(ep, &format!("POST /?{}", encode_pairs(&pairs)), &[], &[])
 }
 
 fn aws_request(
@@ -176,38 +158,22 @@ fn aws_request(
 ) -> Result<(u16, Vec<u8>), String> {
     let body = Value::Object(params.clone()).to_string();
     let amz_date = chrono::Utc::now().format("%Y%m%dT%H%M%SZ").to_string();
-    let date = amz_date.get(..8).unwrap_or_default();
     let region = if region.is_empty() {
         "us-east-1"
     } else {
         region
     };
-    let host = format!("{}:{}", ep.host, ep.port);
-    let target = format!("TrentService.{op}");
-    let canonical = format!(
-        "POST\n/\n\ncontent-type:application/x-amz-json-1.1\nhost:{host}\nx-amz-date:{amz_date}\nx-amz-target:{target}\n\ncontent-type;host;x-amz-date;x-amz-target\n{}",
-        hex::encode(sha2::Sha256::digest(body.as_bytes()))
+    let mut headers = vec![("host".to_owned(), format!("{}:{}", ep.host, ep.port))];
+    crate::sign::sigv4::sign(
+        op,
+        &mut headers,
+        body.as_bytes(),
+        &Key { id, secret },
+        region,
+        &amz_date,
     );
-    let sts = format!(
-        "AWS4-HMAC-SHA256\n{amz_date}\n{date}/{region}/kms/aws4_request\n{}",
-        hex::encode(sha2::Sha256::digest(canonical.as_bytes()))
-    );
-    let key = crate::aws::sigv4::signing_key(secret, date, region, "kms");
-    let signature = hex::encode(crate::crypto::mac::hmac_sha256(&key, sts.as_bytes()));
-    let headers = vec![
-        (
-            "content-type".to_owned(),
-            "application/x-amz-json-1.1".to_owned(),
-        ),
-        ("x-amz-date".to_owned(), amz_date.clone()),
-        ("x-amz-target".to_owned(), target),
-        (
-            "authorization".to_owned(),
-            format!(
-                "AWS4-HMAC-SHA256 Credential={id}/{date}/{region}/kms/aws4_request, SignedHeaders=content-type;host;x-amz-date;x-amz-target, Signature={signature}"
-            ),
-        ),
-    ];
+    // `send` writes the Host header itself.
+    headers.retain(|(k, _)| k != "host");
     send(ep, "POST /", &headers, body.as_bytes())
 }
 

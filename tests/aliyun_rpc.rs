@@ -802,7 +802,7 @@ async fn cors_allows_loopback_pages_only() {
             .contains("--cors-origin")
     );
     assert_eq!(
-        st.kms.list_keys(0, 10).unwrap().total,
+        st.kms().list_keys(0, 10).unwrap().total,
         0,
         "the refused CreateKey ran"
     );
@@ -918,7 +918,7 @@ async fn clock_and_deletion_dates_never_wrap() {
     )
     .await;
     assert_eq!(r.status, 200, "{}", r.body);
-    st.kms.sweep().unwrap();
+    st.kms().sweep().unwrap();
     let meta = call(&st, &[("Action", "DescribeKey"), ("KeyId", &id)])
         .await
         .json();

@@ -2,95 +2,71 @@
 //! (from the KMS common error list and the POP gateway conventions), and the one mapping
 //! from the domain error.
 
-use crate::service::Error;
-use crate::service::model::KeyState;
+use crate::enums::closed_enum;
+use crate::service::{Error, Unusable};
 
-macro_rules! codes {
-    ($($(#[$m:meta])* $variant:ident = $wire:literal, $status:literal;)+) => {
-        /// An Aliyun error code.
-        #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-        pub enum ErrorCode {
-            $($(#[$m])* $variant),+
-        }
-
-        impl ErrorCode {
-            /// Every code (for the README table and tests).
-            pub const ALL: &'static [Self] = &[$(Self::$variant),+];
-
-            /// The wire code.
-            #[must_use]
-            pub const fn as_str(self) -> &'static str {
-                match self { $(Self::$variant => $wire),+ }
-            }
-
-            /// The HTTP status.
-            #[must_use]
-            pub const fn status(self) -> u16 {
-                match self { $(Self::$variant => $status),+ }
-            }
-        }
-    };
-}
-
-codes! {
-    /// 400: a required parameter is absent.
-    MissingParameter = "MissingParameter", 400;
-    /// 400: a parameter value is not valid.
-    InvalidParameter = "InvalidParameter", 400;
-    /// 400: the Timestamp parameter (v1) or `x-acs-date` header is missing.
-    IllegalTimestamp = "IllegalTimestamp", 400;
-    /// 400: the timestamp does not parse.
-    InvalidTimeStampFormat = "InvalidTimeStamp.Format", 400;
-    /// 400: the timestamp is more than 15 minutes from the server's clock.
-    InvalidTimeStampExpired = "InvalidTimeStamp.Expired", 400;
-    /// 400: the signature nonce was used within the window.
-    SignatureNonceUsed = "SignatureNonceUsed", 400;
-    /// 400: the signature does not match; the message carries the server string to sign.
-    SignatureDoesNotMatch = "SignatureDoesNotMatch", 400;
-    /// 400: the Authorization header is malformed.
-    IncompleteSignature = "IncompleteSignature", 400;
-    /// 404: unknown AccessKeyId.
-    InvalidAccessKeyIdNotFound = "InvalidAccessKeyId.NotFound", 404;
-    /// 404: unknown Action (or path).
-    InvalidActionNotFound = "InvalidAction.NotFound", 404;
-    /// 400: Version is not 2016-01-20.
-    InvalidVersion = "InvalidVersion", 400;
-    /// 403: a method other than GET or POST.
-    UnsupportedHttpMethod = "UnsupportedHTTPMethod", 403;
-    /// 403: the request is not allowed (a browser origin outside the CORS policy).
-    ForbiddenNoPermission = "Forbidden.NoPermission", 403;
-    /// 404: no such key.
-    KeyNotFound = "Forbidden.KeyNotFound", 404;
-    /// 404: no such key version.
-    KeyVersionNotFound = "Forbidden.KeyVersionNotFound", 404;
-    /// 404: no such alias.
-    AliasNotFound = "Forbidden.AliasNotFound", 404;
-    /// 404: no such resource (a KMS instance named by `DKMSInstanceId`).
-    ResourceNotFound = "Forbidden.ResourceNotFound", 404;
-    /// 400: the alias exists.
-    AliasAlreadyExists = "AliasAlreadyExists", 400;
-    /// 400: the operation needs an EXTERNAL key.
-    UnsupportedOrigin = "Unsupported.Origin", 400;
-    /// 400: the import token is invalid or for another key.
-    InvalidImportToken = "InvalidImportToken", 400;
-    /// 400: the import token expired.
-    ExpiredImportToken = "ExpiredImportToken", 400;
-    /// 400: the key material does not unwrap, has the wrong size, or differs.
-    InvalidKeyMaterial = "InvalidKeyMaterial", 400;
-    /// 409: the key is Disabled.
-    RejectedDisabled = "Rejected.Disabled", 409;
-    /// 409: the key is PendingDeletion.
-    RejectedPendingDeletion = "Rejected.PendingDeletion", 409;
-    /// 409: the key is PendingImport.
-    RejectedPendingImport = "Rejected.PendingImport", 409;
-    /// 409: the key's state forbids the change.
-    RejectedStateModifiedFailed = "Rejected.StateModifiedFailed", 409;
-    /// 400: too many wrapping keys are being generated (a deliberate limit); retry later.
-    Throttling = "Throttling", 400;
-    /// 400: `DryRun=true` and the request would have succeeded.
-    DryRunOperationError = "DryRunOperationError", 400;
-    /// 500: something broke inside (details in the log only).
-    InternalFailure = "InternalFailure", 500;
+closed_enum! {
+    /// An Aliyun error code, with its HTTP status.
+    pub enum ErrorCode {
+        /// 400: a required parameter is absent.
+        MissingParameter = "MissingParameter" => 400,
+        /// 400: a parameter value is not valid.
+        InvalidParameter = "InvalidParameter" => 400,
+        /// 400: the Timestamp parameter (v1) or `x-acs-date` header is missing.
+        IllegalTimestamp = "IllegalTimestamp" => 400,
+        /// 400: the timestamp does not parse.
+        InvalidTimeStampFormat = "InvalidTimeStamp.Format" => 400,
+        /// 400: the timestamp is more than 15 minutes from the server's clock.
+        InvalidTimeStampExpired = "InvalidTimeStamp.Expired" => 400,
+        /// 400: the signature nonce was used within the window.
+        SignatureNonceUsed = "SignatureNonceUsed" => 400,
+        /// 400: the signature does not match; the message carries the server string to sign.
+        SignatureDoesNotMatch = "SignatureDoesNotMatch" => 400,
+        /// 400: the Authorization header is malformed.
+        IncompleteSignature = "IncompleteSignature" => 400,
+        /// 404: unknown AccessKeyId.
+        InvalidAccessKeyIdNotFound = "InvalidAccessKeyId.NotFound" => 404,
+        /// 404: unknown Action (or path).
+        InvalidActionNotFound = "InvalidAction.NotFound" => 404,
+        /// 400: Version is not 2016-01-20.
+        InvalidVersion = "InvalidVersion" => 400,
+        /// 403: a method other than GET or POST.
+        UnsupportedHttpMethod = "UnsupportedHTTPMethod" => 403,
+        /// 403: the request is not allowed (a browser origin outside the CORS policy).
+        ForbiddenNoPermission = "Forbidden.NoPermission" => 403,
+        /// 404: no such key.
+        KeyNotFound = "Forbidden.KeyNotFound" => 404,
+        /// 404: no such key version.
+        KeyVersionNotFound = "Forbidden.KeyVersionNotFound" => 404,
+        /// 404: no such alias.
+        AliasNotFound = "Forbidden.AliasNotFound" => 404,
+        /// 404: no such resource (a KMS instance named by `DKMSInstanceId`).
+        ResourceNotFound = "Forbidden.ResourceNotFound" => 404,
+        /// 400: the alias exists.
+        AliasAlreadyExists = "AliasAlreadyExists" => 400,
+        /// 400: the operation needs an EXTERNAL key.
+        UnsupportedOrigin = "Unsupported.Origin" => 400,
+        /// 400: the import token is invalid or for another key.
+        InvalidImportToken = "InvalidImportToken" => 400,
+        /// 400: the import token expired.
+        ExpiredImportToken = "ExpiredImportToken" => 400,
+        /// 400: the key material does not unwrap, has the wrong size, or differs.
+        InvalidKeyMaterial = "InvalidKeyMaterial" => 400,
+        /// 409: the key is Disabled.
+        RejectedDisabled = "Rejected.Disabled" => 409,
+        /// 409: the key is PendingDeletion.
+        RejectedPendingDeletion = "Rejected.PendingDeletion" => 409,
+        /// 409: the key is PendingImport.
+        RejectedPendingImport = "Rejected.PendingImport" => 409,
+        /// 409: the key's state forbids the change.
+        RejectedStateModifiedFailed = "Rejected.StateModifiedFailed" => 409,
+        /// 400: too many wrapping keys are being generated (a deliberate limit); retry later.
+        Throttling = "Throttling" => 400,
+        /// 400: `DryRun=true` and the request would have succeeded.
+        DryRunOperationError = "DryRunOperationError" => 400,
+        /// 500: something broke inside (details in the log only).
+        InternalFailure = "InternalFailure" => 500,
+    }
 }
 
 /// An error response: a code and its message.
@@ -158,24 +134,21 @@ impl From<Error> for AliyunError {
                 C::KeyVersionNotFound,
                 "The specified Key version is not found.",
             ),
-            Error::KeyUnusable(state) => {
-                let code = match state {
-                    KeyState::Disabled => C::RejectedDisabled,
-                    KeyState::PendingDeletion => C::RejectedPendingDeletion,
-                    KeyState::PendingImport | KeyState::Enabled => C::RejectedPendingImport,
+            Error::Unusable(why) => {
+                let (code, state) = match why {
+                    Unusable::Disabled => (C::RejectedDisabled, "Disabled"),
+                    Unusable::PendingDeletion => (C::RejectedPendingDeletion, "PendingDeletion"),
+                    Unusable::NoMaterial => (C::RejectedPendingImport, "PendingImport"),
                 };
                 Self::new(
                     code,
-                    format!(
-                        "The request was rejected because the key state is {}.",
-                        state.as_str()
-                    ),
+                    format!("The request was rejected because the key state is {state}."),
                 )
             }
-            Error::StateModifiedFailed => {
+            Error::StateChangeRefused { .. } => {
                 Self::new(C::RejectedStateModifiedFailed, "Keystate modified failed.")
             }
-            Error::UnsupportedOrigin => Self::new(
+            Error::UnsupportedOrigin { .. } => Self::new(
                 C::UnsupportedOrigin,
                 "This key origin is not valid for this api.",
             ),
@@ -188,7 +161,7 @@ impl From<Error> for AliyunError {
             Error::InvalidKeyMaterial | Error::UnwrapFailed => {
                 Self::new(C::InvalidKeyMaterial, "key material is invalid.")
             }
-            Error::InvalidCiphertext => Self::invalid_because(
+            Error::InvalidCiphertext | Error::IncorrectKey => Self::invalid_because(
                 "CiphertextBlob",
                 "The ciphertext is malformed, or does not match its key or EncryptionContext.",
             ),
@@ -196,14 +169,18 @@ impl From<Error> for AliyunError {
                 Self::new(C::AliasAlreadyExists, "AliasName Already Exists.")
             }
             Error::InvalidParameter { name, reason } => Self::invalid_because(name, &reason),
-            Error::TooManyTags(max) => {
+            Error::TooManyTags { max } => {
                 Self::invalid_because("Tags", &format!("A key has at most {max} tags."))
+            }
+            Error::TooManyAliases { max } => {
+                Self::invalid_because("AliasName", &format!("A key has at most {max} aliases."))
             }
             Error::Throttled => Self::new(
                 C::Throttling,
                 "Request was denied due to request throttling: too many wrapping keys are being generated; retry later.",
             ),
-            Error::Internal(detail) | Error::UnreadableKey(detail) => Self::internal(&detail),
+            Error::UnreadableKey(detail) => Self::internal(&detail),
+            Error::Internal(source) => Self::internal(&source.to_string()),
         }
     }
 }

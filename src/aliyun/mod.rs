@@ -1,54 +1,119 @@
-//! The Alibaba Cloud KMS RPC protocol (version 2016-01-20): parse → authenticate → route
-//! → render.
+//! The Alibaba Cloud KMS RPC protocol (version 2016-01-20), as a [`Protocol`]:
+//! authenticate (parameters, then the signature, into [`Verified`]) → prepare (the typed
+//! request of one catalogue action) → render (JSON or XML).
 //!
 //! * `params`: query string and form body, decoded in order.
 //! * `signature`: v1 HMAC-SHA1, ACS3-HMAC-SHA256 and ACS4-HMAC-SHA256 verification.
-//! * `action`: the closed set of actions and their parameter handling.
+//! * `fields`: typed parameters and the `params!` macro that declares each request.
+//! * `catalogue`: the closed set of actions, each with its types, handler and metadata.
+//! * `keys`, `aliases`, `tags`, `import`, `crypto`, `regions`: the actions, by family.
+//! * `wire`: wire names, the `acs:kms:` ARN grammar, `KeyMetadata`.
 //! * `render`: JSON or XML bodies, `RequestId` in the body and the `x-acs-request-id` header.
+//! * `openapi`: the OpenAPI 3.1 document, from the catalogue.
 //! * `error`: the closed set of error codes with their HTTP statuses.
 
-pub mod action;
+pub mod aliases;
+pub mod catalogue;
+pub mod crypto;
 pub mod error;
+pub mod fields;
+pub mod filters;
+pub mod import;
+pub mod keys;
+pub mod openapi;
 pub mod params;
+pub mod regions;
 pub mod render;
 pub mod signature;
-
-use std::time::Instant;
+pub mod tags;
+pub mod wire;
 
 use actix_web::http::Method;
-use actix_web::{HttpRequest, HttpResponse, web};
+use bytes::Bytes;
 use serde_json::{Map, Value};
 
-use self::action::Action;
+use self::catalogue::Action;
 use self::error::{AliyunError, ErrorCode};
 use self::params::{Params, parse_urlencoded};
 use self::render::Format;
 use self::signature::{Freshness, RequestParts, Scheme};
-use crate::server::record::{Exchange, SIGNATURE_PARAMS};
-use crate::server::{AppState, MAX_BODY};
+use crate::auth::Caller;
+use crate::protocol::{
+    About, BodyError, Call, Context, Failure, Head, MAX_BODY, Protocol, Rendered, Runs,
+};
+use crate::service::{Rules, StateAfterCancel};
 
 /// The only API version served.
-pub const VERSION: &str = "2016-01-20";
+pub const VERSION: &str = crate::sign::aliyun::VERSION;
 
-/// What is known about a request so far, for rendering and the log line.
-#[derive(Debug, Default)]
-struct Context {
+/// The Aliyun API's choices among the service's state rules: a cancelled deletion
+/// leaves a key Enabled, descriptions and tags may change during a deletion window, import
+/// parameters may be asked for then, and a key has at most 20 tags.
+pub const RULES: Rules = Rules {
+    after_cancel: StateAfterCancel::Enabled,
+    frozen_when_pending_deletion: false,
+    no_import_parameters_when_pending_deletion: false,
+    max_tags: fields::MAX_TAGS,
+    max_aliases_per_key: None,
+};
+
+/// Parameters the v1 signature adds; they are not part of the request's meaning.
+pub const SIGNATURE_PARAMS: &[&str] = &[
+    "Signature",
+    "SignatureNonce",
+    "SignatureMethod",
+    "SignatureVersion",
+    "SignatureType",
+    "Timestamp",
+    "AccessKeyId",
+    "Version",
+];
+
+/// The Aliyun RPC protocol.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Aliyun;
+
+/// An authenticated request: its parameters, who signed it, and the action it names.
+#[derive(Debug)]
+pub struct Verified {
+    params: Params,
+    caller: Caller,
+    action: Action,
     format: Format,
-    action: Option<Action>,
-    access_key_id: Option<String>,
-    /// The parameters, kept only when requests are recorded.
-    params: Option<Params>,
 }
 
-fn header<'a>(req: &'a HttpRequest, name: &str) -> Option<&'a str> {
-    req.headers().get(name).and_then(|v| v.to_str().ok())
+/// A failure and the format to render it in.
+#[derive(Debug)]
+pub struct AliyunFailure {
+    /// The error.
+    pub error: AliyunError,
+    /// `Format` of the request, as far as it was read.
+    pub format: Format,
+}
+
+impl Failure for AliyunFailure {
+    fn code(&self) -> &'static str {
+        self.error.code.as_str()
+    }
+
+    fn status(&self) -> u16 {
+        self.error.code.status()
+    }
+
+    fn render(&self, request_id: &str, ctx: &Context) -> Rendered {
+        let body = render::error_body(request_id, &ctx.host_id, &self.error);
+        Rendered {
+            response: render::respond(self.format, self.status(), request_id, "Error", &body),
+            body,
+        }
+    }
 }
 
 /// The `Format` a request asked for, read from the query alone (for errors found before
 /// the body is parsed). Unknown values fall back to JSON here and are refused later.
 #[must_use]
-pub fn requested_format(req: &HttpRequest) -> Format {
-    parse_urlencoded(req.query_string().as_bytes())
+pub fn requested_format(query: &str) -> Format {
+    parse_urlencoded(query.as_bytes())
         .ok()
         .and_then(|pairs| {
             pairs
@@ -59,87 +124,107 @@ pub fn requested_format(req: &HttpRequest) -> Format {
         .unwrap_or_default()
 }
 
-/// Handles one Aliyun RPC request.
-pub async fn handle(
-    req: HttpRequest,
-    payload: web::Payload,
-    state: web::Data<AppState>,
-) -> HttpResponse {
-    let started = Instant::now();
-    let request_id = state.kms.new_request_id();
-    let mut ctx = Context::default();
-    let result = match payload.to_bytes_limited(MAX_BODY).await {
-        Ok(Ok(body)) => process(&req, body, &state, &mut ctx).await,
-        // The body never reached `process`, which reads Format: look at the query alone.
-        Ok(Err(e)) => {
-            ctx.format = requested_format(&req);
-            Err(AliyunError::invalid_because(
-                "Body",
-                &format!(
-                    "The request body was not received in full within {} s of its head: {e}.",
-                    state.request_timeout.as_secs()
-                ),
-            ))
-        }
-        Err(_) => {
-            ctx.format = requested_format(&req);
-            Err(AliyunError::invalid_because(
-                "Body",
-                &format!("The request body must not exceed {MAX_BODY} bytes."),
-            ))
-        }
-    };
-    let (status, root, body) = match &result {
-        Ok(fields) => (
-            200,
-            "KMS",
-            render::success_body(&request_id, fields.clone()),
-        ),
-        Err(e) => (
-            e.code.status(),
-            "Error",
-            render::error_body(&request_id, &state.host_id, e),
-        ),
-    };
-    if let (Some(recorder), Some(params)) = (&state.recorder, &ctx.params) {
-        let params = params
-            .query
-            .iter()
-            .chain(params.form.iter())
-            .filter(|(k, _)| !SIGNATURE_PARAMS.contains(&k.as_str()))
-            .map(|(k, v)| (k.clone(), Value::String(v.clone())))
-            .collect();
-        recorder.record(Exchange {
-            protocol: "aliyun",
-            action: ctx.action.map_or("-", Action::as_str),
-            caller: ctx.access_key_id.as_deref().unwrap_or("-"),
-            region: "",
-            params,
-            status,
-            body: body.clone(),
-        });
+impl Protocol for Aliyun {
+    const NAME: &'static str = "aliyun";
+    type Verified = Verified;
+    type Reply = Format;
+    type Failure = AliyunFailure;
+
+    fn request_id(uuid: &str) -> String {
+        uuid.to_ascii_uppercase()
     }
-    let response = render::respond(ctx.format, status, &request_id, root, &body);
-    tracing::info!(
-        request_id = %request_id,
-        action = ctx.action.map_or("-", Action::as_str),
-        access_key_id = ctx.access_key_id.as_deref().unwrap_or("-"),
-        status = response.status().as_u16(),
-        code = result.as_ref().err().map_or("", |e| e.code.as_str()),
-        latency_us = u64::try_from(started.elapsed().as_micros()).unwrap_or(u64::MAX),
-        "aliyun request"
-    );
-    response
+
+    fn check_head(_: &Head<'_>) -> Result<(), AliyunFailure> {
+        // The path and method are checked after the parameters, so that the error is
+        // rendered in the Format they ask for.
+        Ok(())
+    }
+
+    fn body_failure(head: &Head<'_>, error: BodyError, ctx: &Context) -> AliyunFailure {
+        let reason = match error {
+            BodyError::TooLarge => format!("The request body must not exceed {MAX_BODY} bytes."),
+            BodyError::Incomplete(e) => format!(
+                "The request body was not received in full within {} s of its head: {e}.",
+                ctx.request_timeout.as_secs()
+            ),
+        };
+        AliyunFailure {
+            error: AliyunError::invalid_because("Body", &reason),
+            format: requested_format(head.query),
+        }
+    }
+
+    async fn authenticate(
+        head: Head<'_>,
+        body: Bytes,
+        ctx: &Context,
+    ) -> Result<Verified, AliyunFailure> {
+        let mut format = requested_format(head.query);
+        authenticate(head, body, ctx, &mut format)
+            .await
+            .map_err(|error| AliyunFailure { error, format })
+    }
+
+    fn about(v: &Verified) -> About<'_> {
+        About {
+            spec: v.action.spec(),
+            caller: &v.caller.access_key_id,
+            region: "",
+        }
+    }
+
+    fn recorded_params(v: &Verified) -> Map<String, Value> {
+        business_params(&v.params)
+    }
+
+    fn prepare(v: Verified, ctx: &Context) -> Result<Call<Self>, AliyunFailure> {
+        let format = v.format;
+        let prepared = v
+            .action
+            .prepare(&v.params, &ctx.kms)
+            .map_err(|error| AliyunFailure { error, format })?;
+        let work = prepared.work;
+        Ok(Call {
+            reply: format,
+            inline: v.action.spec().runs == Runs::InlineWhenCached && prepared.inline,
+            work: Box::new(move |kms| work(kms).map_err(|error| AliyunFailure { error, format })),
+        })
+    }
+
+    fn success(format: &Format, request_id: &str, fields: Map<String, Value>) -> Rendered {
+        let body = render::success_body(request_id, fields);
+        Rendered {
+            response: render::respond(*format, 200, request_id, "KMS", &body),
+            body,
+        }
+    }
+
+    fn crashed(detail: &str) -> AliyunFailure {
+        AliyunFailure {
+            error: AliyunError::internal(detail),
+            format: Format::Json,
+        }
+    }
 }
 
-async fn process(
-    req: &HttpRequest,
-    body: web::Bytes,
-    state: &AppState,
-    ctx: &mut Context,
-) -> Result<Map<String, Value>, AliyunError> {
-    let query = parse_urlencoded(req.query_string().as_bytes())?;
-    let is_form = header(req, "content-type").is_some_and(|ct| {
+/// The parameters that mean something, without those of the signature (for recordings).
+fn business_params(p: &Params) -> Map<String, Value> {
+    p.query
+        .iter()
+        .chain(p.form.iter())
+        .filter(|(k, _)| !SIGNATURE_PARAMS.contains(&k.as_str()))
+        .map(|(k, v)| (k.clone(), Value::String(v.clone())))
+        .collect()
+}
+
+async fn authenticate(
+    head: Head<'_>,
+    body: Bytes,
+    ctx: &Context,
+    format: &mut Format,
+) -> Result<Verified, AliyunError> {
+    let query = parse_urlencoded(head.query.as_bytes())?;
+    let is_form = head.header("content-type").is_some_and(|ct| {
         ct.to_ascii_lowercase()
             .starts_with("application/x-www-form-urlencoded")
     });
@@ -148,42 +233,45 @@ async fn process(
     } else {
         Vec::new()
     };
-    let params = Params::new(query, form).inspect_err(|_| ctx.format = requested_format(req))?;
+    let params = Params::new(query, form)?;
     if let Some(f) = params.get("Format") {
-        ctx.format = Format::parse(f).ok_or_else(|| AliyunError::invalid("Format"))?;
+        *format = Format::parse(f).ok_or_else(|| AliyunError::invalid("Format"))?;
     }
-    if req.path() != "/" {
+    if head.path != "/" {
         return Err(AliyunError::new(
             ErrorCode::InvalidActionNotFound,
             format!(
                 "Specified api is not found, please check your url and method: the path must be /, not {:?}.",
-                req.path()
+                head.path
             ),
         ));
     }
-    if req.method() != Method::GET && req.method() != Method::POST {
+    if head.method != Method::GET && head.method != Method::POST {
         return Err(AliyunError::new(
             ErrorCode::UnsupportedHttpMethod,
             "This http method is not supported.",
         ));
     }
-
-    let (caller, scheme) = verify(req, &params, &body, state).await?;
-    ctx.access_key_id = Some(caller.access_key_id);
-
+    let (caller, scheme) = verify(head, &params, &body, ctx).await?;
     // Only what the signature covers may decide the action: a v1 signature covers the
     // parameters, not the x-acs-* headers that some SDKs send beside them.
     let signed_header = |name| match scheme {
         Scheme::V1 => None,
-        Scheme::Acs3 | Scheme::Acs4 => header(req, name),
+        Scheme::Acs3 | Scheme::Acs4 => head.header(name),
     };
     let action_name = params
         .get("Action")
         .or_else(|| signed_header("x-acs-action"))
         .filter(|a| !a.is_empty())
         .ok_or_else(|| AliyunError::missing("Action"))?;
-    let action: Action = action_name.parse()?;
-    ctx.action = Some(action);
+    let action = Action::parse(action_name).ok_or_else(|| {
+        AliyunError::new(
+            ErrorCode::InvalidActionNotFound,
+            format!(
+                "Specified api {action_name:?} is not found, please check your url and method."
+            ),
+        )
+    })?;
     let version = params
         .get("Version")
         .or_else(|| signed_header("x-acs-version"))
@@ -195,17 +283,12 @@ async fn process(
             "Specified parameter Version is not valid.",
         ));
     }
-
-    if state.recorder.is_some() {
-        ctx.params = Some(params.clone());
-    }
-    let kms = state.kms.clone();
-    if runs_inline(action, &params, &kms) {
-        return action::call(action, &params, &kms);
-    }
-    web::block(move || action::call(action, &params, &kms))
-        .await
-        .map_err(|e| AliyunError::internal(&format!("blocking task failed: {e}")))?
+    Ok(Verified {
+        params,
+        caller,
+        action,
+        format: *format,
+    })
 }
 
 /// Requests at least this large (query and body) are verified off the executor, one at a
@@ -214,39 +297,39 @@ async fn process(
 const LARGE_REQUEST: usize = 8 * 1024;
 
 async fn verify(
-    req: &HttpRequest,
+    head: Head<'_>,
     params: &Params,
-    body: &web::Bytes,
-    state: &AppState,
-) -> Result<(crate::auth::Caller, Scheme), AliyunError> {
+    body: &Bytes,
+    ctx: &Context,
+) -> Result<(Caller, Scheme), AliyunError> {
     let now = Some(chrono::Utc::now().timestamp());
-    if req.query_string().len() + body.len() < LARGE_REQUEST {
+    if head.query.len() + body.len() < LARGE_REQUEST {
         let parts = RequestParts {
-            method: req.method().as_str(),
+            method: head.method.as_str(),
             query: &params.query,
             form: &params.form,
-            headers: req.headers(),
+            headers: head.headers,
             body,
         };
         let fresh = Freshness {
             now,
-            nonces: Some(&state.nonces),
+            nonces: Some(&ctx.nonces),
         };
-        return signature::verify(&parts, &state.credentials, fresh);
+        return signature::verify(&parts, &ctx.credentials, fresh);
     }
-    let _turn = state
+    let _turn = ctx
         .large_verifications
         .acquire()
         .await
         .map_err(|e| AliyunError::internal(&e.to_string()))?;
     let (method, query, form) = (
-        req.method().clone(),
+        head.method.clone(),
         params.query.clone(),
         params.form.clone(),
     );
-    let (headers, body) = (req.headers().clone(), body.clone());
-    let (credentials, nonces) = (state.credentials.clone(), state.nonces.clone());
-    web::block(move || {
+    let (headers, body) = (head.headers.clone(), body.clone());
+    let (credentials, nonces) = (ctx.credentials.clone(), ctx.nonces.clone());
+    actix_web::web::block(move || {
         let parts = RequestParts {
             method: method.as_str(),
             query: &query,
@@ -262,25 +345,4 @@ async fn verify(
     })
     .await
     .map_err(|e| AliyunError::internal(&format!("blocking task failed: {e}")))?
-}
-
-/// Crypto actions on a key already in memory do no I/O: they run on the executor, which
-/// saves a hand-off to the blocking pool on the hot path.
-fn runs_inline(action: Action, params: &Params, kms: &crate::service::Kms) -> bool {
-    use base64::Engine as _;
-    match action {
-        Action::Encrypt
-        | Action::GenerateDataKey
-        | Action::GenerateDataKeyWithoutPlaintext
-        | Action::DescribeKey => params.get("KeyId").is_some_and(|k| kms.is_hot(k)),
-        Action::Decrypt => params
-            .get("CiphertextBlob")
-            .and_then(|b| {
-                base64::engine::general_purpose::STANDARD
-                    .decode(b.trim())
-                    .ok()
-            })
-            .is_some_and(|b| kms.is_hot_blob(&b)),
-        _ => false,
-    }
 }

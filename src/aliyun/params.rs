@@ -168,8 +168,8 @@ mod tests {
         fn round_trips_any_text(name in "[A-Za-z.]{1,12}", value in any::<String>()) {
             let encoded = format!(
                 "{}={}",
-                super::super::signature::percent_encode(&name),
-                super::super::signature::percent_encode(&value)
+                crate::sign::aliyun::percent_encode(&name),
+                crate::sign::aliyun::percent_encode(&value)
             );
             let pairs = parse_urlencoded(encoded.as_bytes()).unwrap();
             prop_assert_eq!(pairs, vec![(name, value)]);

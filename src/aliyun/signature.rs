@@ -15,140 +15,17 @@
 use actix_web::http::header::HeaderMap;
 use base64::Engine as _;
 use base64::engine::general_purpose::STANDARD as B64;
-use percent_encoding::{AsciiSet, NON_ALPHANUMERIC, utf8_percent_encode};
 use sha2::Digest as _;
 use subtle::ConstantTimeEq as _;
 
 use super::error::{AliyunError, ErrorCode};
 use crate::auth::{Caller, Credentials, MAX_SKEW_SECS, NonceCache};
 use crate::crypto::SecretBytes;
-use crate::crypto::mac::{hmac_sha1, hmac_sha256};
-
-/// RFC 3986 unreserved characters stay; everything else is `%XX` (uppercase hex).
-const RFC3986: &AsciiSet = &NON_ALPHANUMERIC
-    .remove(b'-')
-    .remove(b'_')
-    .remove(b'.')
-    .remove(b'~');
-
-/// Percent-encodes with RFC 3986 rules (space → `%20`, `*` → `%2A`, `~` kept).
-#[must_use]
-pub fn percent_encode(s: &str) -> String {
-    utf8_percent_encode(s, RFC3986).to_string()
-}
-
-/// `name=value&…` sorted by the decoded name (then value), as every SDK sorts before it
-/// encodes, with the value (and, when `encode_names`, the name) RFC 3986 encoded.
-#[must_use]
-pub fn canonical_query_with<'a>(
-    pairs: impl Iterator<Item = &'a (String, String)>,
-    encode_names: bool,
-) -> String {
-    let mut sorted: Vec<&(String, String)> = pairs.collect();
-    sorted.sort();
-    let mut out = String::new();
-    for (i, (k, v)) in sorted.iter().enumerate() {
-        if i > 0 {
-            out.push('&');
-        }
-        if encode_names {
-            out.push_str(&percent_encode(k));
-        } else {
-            out.push_str(k);
-        }
-        out.push('=');
-        out.push_str(&percent_encode(v));
-    }
-    out
-}
-
-/// [`canonical_query_with`] with encoded names.
-#[must_use]
-pub fn canonical_query<'a>(pairs: impl Iterator<Item = &'a (String, String)>) -> String {
-    canonical_query_with(pairs, true)
-}
-
-/// The v1 string to sign over every parameter except `Signature`.
-#[must_use]
-pub fn v1_string_to_sign(method: &str, params: &[&(String, String)]) -> String {
-    let canonical = canonical_query(params.iter().copied().filter(|(k, _)| k != "Signature"));
-    format!(
-        "{}&%2F&{}",
-        method.to_ascii_uppercase(),
-        percent_encode(&canonical)
-    )
-}
-
-/// The v1 signature: base64 HMAC-SHA1 (or HMAC-SHA256) with key `secret&`.
-#[must_use]
-pub fn v1_sign(secret: &SecretBytes, string_to_sign: &str, sha256: bool) -> Vec<u8> {
-    let mut key = zeroize::Zeroizing::new(secret.expose().to_vec());
-    key.push(b'&');
-    if sha256 {
-        hmac_sha256(&key, string_to_sign.as_bytes())
-    } else {
-        hmac_sha1(&key, string_to_sign.as_bytes())
-    }
-}
-
-/// The ACS3/ACS4 canonical request.
-#[must_use]
-pub fn canonical_request(
-    method: &str,
-    query: &[(String, String)],
-    headers: &HeaderMap,
-    signed_headers: &str,
-    payload_hash: &str,
-) -> String {
-    canonical_request_with(method, query, headers, signed_headers, payload_hash, true)
-}
-
-/// The ACS3/ACS4 canonical request; `encode_names` false reproduces the Python Tea SDK,
-/// which percent-encodes query values but not names.
-#[must_use]
-pub fn canonical_request_with(
-    method: &str,
-    query: &[(String, String)],
-    headers: &HeaderMap,
-    signed_headers: &str,
-    payload_hash: &str,
-    encode_names: bool,
-) -> String {
-    let mut out = String::with_capacity(512);
-    out.push_str(&method.to_ascii_uppercase());
-    out.push_str("\n/\n");
-    out.push_str(&canonical_query_with(query.iter(), encode_names));
-    out.push('\n');
-    for name in signed_headers.split(';').filter(|n| !n.is_empty()) {
-        let name = name.to_ascii_lowercase();
-        let mut values: Vec<&str> = headers
-            .get_all(name.as_str())
-            .filter_map(|v| v.to_str().ok())
-            .map(str::trim)
-            .collect();
-        values.sort_unstable();
-        out.push_str(&name);
-        out.push(':');
-        out.push_str(&values.join(","));
-        out.push('\n');
-    }
-    out.push('\n');
-    out.push_str(signed_headers);
-    out.push('\n');
-    out.push_str(payload_hash);
-    out
-}
-
-/// ACS4 signing key: HMAC chain over `aliyun_v4 + secret`, date, region, product.
-#[must_use]
-pub fn acs4_signing_key(secret: &SecretBytes, date: &str, region: &str, product: &str) -> Vec<u8> {
-    let mut k0 = zeroize::Zeroizing::new(b"aliyun_v4".to_vec());
-    k0.extend_from_slice(secret.expose());
-    let k_date = hmac_sha256(&k0, date.as_bytes());
-    let k_region = hmac_sha256(&k_date, region.as_bytes());
-    let k_product = hmac_sha256(&k_region, product.as_bytes());
-    hmac_sha256(&k_product, b"aliyun_v4_request")
-}
+use crate::crypto::mac::hmac_sha256;
+use crate::sign::aliyun::{
+    acs_string_to_sign, acs4_signing_key, canonical_request, percent_encode, v1_sign,
+    v1_string_to_sign,
+};
 
 /// What a request looks like to the verifier.
 #[derive(Debug, Clone, Copy)]
@@ -459,7 +336,7 @@ fn verify_acs(
 
     let body_hash = hex::encode(sha2::Sha256::digest(parts.body));
     let string_to_sign_for = |encode_names: bool| {
-        let canonical = canonical_request_with(
+        let canonical = canonical_request(
             parts.method,
             parts.query,
             parts.headers,
@@ -472,10 +349,7 @@ fn verify_acs(
         } else {
             "ACS3-HMAC-SHA256"
         };
-        format!(
-            "{algorithm}\n{}",
-            hex::encode(sha2::Sha256::digest(canonical.as_bytes()))
-        )
+        acs_string_to_sign(algorithm, &canonical)
     };
     let string_to_sign = string_to_sign_for(true);
     let claimed = header(parts.headers, "x-acs-content-sha256").unwrap_or_default();
@@ -519,6 +393,7 @@ mod tests {
     use actix_web::http::header::{HeaderName, HeaderValue};
 
     use super::*;
+    use crate::sign::aliyun::{canonical_query, canonical_query_with};
 
     const EMPTY_SHA256: &str = "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855";
 
@@ -666,7 +541,7 @@ mod tests {
         );
         let headers = v3_headers(&auth);
         let query = v3_query();
-        let canonical = canonical_request("POST", &query, &headers, SIGNED, EMPTY_SHA256);
+        let canonical = canonical_request("POST", &query, &headers, SIGNED, EMPTY_SHA256, true);
         assert_eq!(
             hex::encode(sha2::Sha256::digest(canonical.as_bytes())),
             "d5ed37c7416986889490e4de04cd87c67ac2733909e4e49730358bdce0327ffa"
@@ -705,11 +580,8 @@ mod tests {
 
     /// Signs `headers` over `signed` with the ACS3 scheme, exactly as a client would.
     fn acs3_signed(mut headers: HeaderMap, query: &[(String, String)], signed: &str) -> HeaderMap {
-        let canonical = canonical_request("POST", query, &headers, signed, EMPTY_SHA256);
-        let sts = format!(
-            "ACS3-HMAC-SHA256\n{}",
-            hex::encode(sha2::Sha256::digest(canonical.as_bytes()))
-        );
+        let canonical = canonical_request("POST", query, &headers, signed, EMPTY_SHA256, true);
+        let sts = acs_string_to_sign("ACS3-HMAC-SHA256", &canonical);
         let sig = hex::encode(hmac_sha256(secret().expose(), sts.as_bytes()));
         headers.insert(
             HeaderName::from_static("authorization"),

@@ -6,93 +6,71 @@ use actix_web::HttpResponse;
 use actix_web::http::StatusCode;
 use serde_json::json;
 
-use crate::service::Error;
-use crate::service::model::KeyState;
+use super::wire::Origin;
+use crate::enums::closed_enum;
+use crate::model::KeyState;
+use crate::service::{Error, Unusable};
 
-macro_rules! exceptions {
-    ($($(#[$m:meta])* $variant:ident = $wire:literal, $status:literal;)+) => {
-        /// An AWS KMS exception.
-        #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-        pub enum Exception {
-            $($(#[$m])* $variant),+
-        }
-
-        impl Exception {
-            /// Every exception.
-            pub const ALL: &'static [Self] = &[$(Self::$variant),+];
-
-            /// The `__type` name.
-            #[must_use]
-            pub const fn as_str(self) -> &'static str {
-                match self { $(Self::$variant => $wire),+ }
-            }
-
-            /// The HTTP status.
-            #[must_use]
-            pub const fn status(self) -> u16 {
-                match self { $(Self::$variant => $status),+ }
-            }
-        }
-    };
-}
-
-exceptions! {
-    /// No such key or alias, or an ARN of another region or account.
-    NotFound = "NotFoundException", 400;
-    /// A malformed ARN, or an alias where only a key is accepted.
-    InvalidArn = "InvalidArnException", 400;
-    /// The key is disabled.
-    Disabled = "DisabledException", 400;
-    /// The key's state forbids the operation.
-    KmsInvalidState = "KMSInvalidStateException", 400;
-    /// Not supported for this key (e.g. import on a non-EXTERNAL key).
-    UnsupportedOperation = "UnsupportedOperationException", 400;
-    /// The import token does not decode or belongs to another key.
-    InvalidImportToken = "InvalidImportTokenException", 400;
-    /// The import token expired.
-    ExpiredImportToken = "ExpiredImportTokenException", 400;
-    /// The material has the wrong size or differs from the first import.
-    IncorrectKeyMaterial = "IncorrectKeyMaterialException", 400;
-    /// The ciphertext (or wrapped material) does not decrypt.
-    InvalidCiphertext = "InvalidCiphertextException", 400;
-    /// Decrypt's KeyId is not the key that encrypted.
-    IncorrectKey = "IncorrectKeyException", 400;
-    /// The key cannot be used this way.
-    InvalidKeyUsage = "InvalidKeyUsageException", 400;
-    /// The alias exists.
-    AlreadyExists = "AlreadyExistsException", 400;
-    /// The alias name is not valid.
-    InvalidAliasName = "InvalidAliasNameException", 400;
-    /// The paging marker is not valid.
-    InvalidMarker = "InvalidMarkerException", 400;
-    /// A real quota was reached (tags or aliases per key).
-    LimitExceeded = "LimitExceededException", 400;
-    /// A tag is not valid.
-    Tag = "TagException", 400;
-    /// The `alias/aws/` prefix is reserved.
-    NotAuthorized = "NotAuthorizedException", 400;
-    /// The request is not allowed (a browser origin outside the CORS policy).
-    AccessDenied = "AccessDeniedException", 400;
-    /// A value breaks a constraint.
-    Validation = "ValidationException", 400;
-    /// The body is not JSON, or a member has the wrong type.
-    Serialization = "SerializationException", 400;
-    /// Unknown `X-Amz-Target`.
-    UnknownOperation = "UnknownOperationException", 400;
-    /// No `Authorization` header.
-    MissingAuthenticationToken = "MissingAuthenticationTokenException", 400;
-    /// A malformed `Authorization` header.
-    IncompleteSignature = "IncompleteSignatureException", 400;
-    /// Wrong signature, or a request outside the time window.
-    InvalidSignature = "InvalidSignatureException", 400;
-    /// Unknown access key.
-    UnrecognizedClient = "UnrecognizedClientException", 400;
-    /// Too many wrapping keys are being generated (a deliberate limit); clients retry it.
-    Throttling = "ThrottlingException", 400;
-    /// `DryRun: true` and the request would have succeeded.
-    DryRunOperation = "DryRunOperationException", 412;
-    /// A fault inside qkms (details only in the log).
-    KmsInternal = "KMSInternalException", 500;
+closed_enum! {
+    /// An AWS KMS exception (`__type`), with its HTTP status.
+    pub enum Exception {
+        /// No such key or alias, or an ARN of another region or account.
+        NotFound = "NotFoundException" => 400,
+        /// A malformed ARN, or an alias where only a key is accepted.
+        InvalidArn = "InvalidArnException" => 400,
+        /// The key is disabled.
+        Disabled = "DisabledException" => 400,
+        /// The key's state forbids the operation.
+        KmsInvalidState = "KMSInvalidStateException" => 400,
+        /// Not supported for this key (e.g. import on a non-EXTERNAL key).
+        UnsupportedOperation = "UnsupportedOperationException" => 400,
+        /// The import token does not decode or belongs to another key.
+        InvalidImportToken = "InvalidImportTokenException" => 400,
+        /// The import token expired.
+        ExpiredImportToken = "ExpiredImportTokenException" => 400,
+        /// The material has the wrong size or differs from the first import.
+        IncorrectKeyMaterial = "IncorrectKeyMaterialException" => 400,
+        /// The ciphertext (or wrapped material) does not decrypt.
+        InvalidCiphertext = "InvalidCiphertextException" => 400,
+        /// Decrypt's KeyId is not the key that encrypted.
+        IncorrectKey = "IncorrectKeyException" => 400,
+        /// The key cannot be used this way.
+        InvalidKeyUsage = "InvalidKeyUsageException" => 400,
+        /// The alias exists.
+        AlreadyExists = "AlreadyExistsException" => 400,
+        /// The alias name is not valid.
+        InvalidAliasName = "InvalidAliasNameException" => 400,
+        /// The paging marker is not valid.
+        InvalidMarker = "InvalidMarkerException" => 400,
+        /// A real quota was reached (tags or aliases per key).
+        LimitExceeded = "LimitExceededException" => 400,
+        /// A tag is not valid.
+        Tag = "TagException" => 400,
+        /// The `alias/aws/` prefix is reserved.
+        NotAuthorized = "NotAuthorizedException" => 400,
+        /// The request is not allowed (a browser origin outside the CORS policy).
+        AccessDenied = "AccessDeniedException" => 400,
+        /// A value breaks a constraint.
+        Validation = "ValidationException" => 400,
+        /// The body is not JSON, or a member has the wrong type.
+        Serialization = "SerializationException" => 400,
+        /// Unknown `X-Amz-Target`.
+        UnknownOperation = "UnknownOperationException" => 400,
+        /// No `Authorization` header.
+        MissingAuthenticationToken = "MissingAuthenticationTokenException" => 400,
+        /// A malformed `Authorization` header.
+        IncompleteSignature = "IncompleteSignatureException" => 400,
+        /// Wrong signature, or a request outside the time window.
+        InvalidSignature = "InvalidSignatureException" => 400,
+        /// Unknown access key.
+        UnrecognizedClient = "UnrecognizedClientException" => 400,
+        /// Too many wrapping keys are being generated (a deliberate limit); clients retry it.
+        Throttling = "ThrottlingException" => 400,
+        /// `DryRun: true` and the request would have succeeded.
+        DryRunOperation = "DryRunOperationException" => 412,
+        /// A fault inside qkms (details only in the log).
+        KmsInternal = "KMSInternalException" => 500,
+    }
 }
 
 /// An error reply.
@@ -145,7 +123,8 @@ impl AwsError {
         Self::new(Exception::KmsInternal, "An internal error occurred.")
     }
 
-    /// Maps a domain error; `arn` names the key (or alias) the request was about.
+    /// Maps a domain error, exhaustively; `arn` names the key (or alias) the request was
+    /// about, and every message is worded from the error alone.
     #[must_use]
     pub fn from_service(e: Error, arn: &str) -> Self {
         use Exception as X;
@@ -156,22 +135,32 @@ impl AwsError {
                 X::InvalidCiphertext,
                 "The ciphertext is invalid, or does not match its key or encryption context.",
             ),
-            Error::KeyUnusable(KeyState::Disabled) => {
+            Error::Unusable(Unusable::Disabled) => {
                 Self::new(X::Disabled, format!("{arn} is disabled."))
             }
-            Error::KeyUnusable(KeyState::PendingDeletion) => {
+            Error::Unusable(Unusable::PendingDeletion) => {
                 Self::new(X::KmsInvalidState, format!("{arn} is pending deletion."))
             }
-            Error::KeyUnusable(KeyState::PendingImport | KeyState::Enabled) => {
+            Error::Unusable(Unusable::NoMaterial) => {
                 Self::new(X::KmsInvalidState, format!("{arn} is pending import."))
             }
-            Error::StateModifiedFailed => Self::new(
+            Error::StateChangeRefused { state } => Self::new(
                 X::KmsInvalidState,
-                format!("{arn} is not in a valid state for this operation."),
+                match state {
+                    KeyState::PendingDeletion => format!("{arn} is pending deletion."),
+                    KeyState::PendingImport => format!("{arn} is pending import."),
+                    // Only CancelKeyDeletion refuses a key for being usable.
+                    KeyState::Enabled | KeyState::Disabled => {
+                        format!("{arn} is not pending deletion.")
+                    }
+                },
             ),
-            Error::UnsupportedOrigin => Self::new(
+            Error::UnsupportedOrigin { origin } => Self::new(
                 X::UnsupportedOperation,
-                format!("{arn} origin is AWS_KMS which is not valid for this operation."),
+                format!(
+                    "{arn} origin is {} which is not valid for this operation.",
+                    Origin::of(origin).as_str()
+                ),
             ),
             Error::InvalidImportToken => {
                 Self::new(X::InvalidImportToken, "Import token is invalid.")
@@ -187,19 +176,28 @@ impl AwsError {
                 X::IncorrectKeyMaterial,
                 "The key material must be 256 bits and, for a re-import, the same material as before.",
             ),
+            Error::IncorrectKey => Self::new(
+                X::IncorrectKey,
+                "The key ID in the request does not identify a CMK that can perform this operation.",
+            ),
             Error::AliasAlreadyExists => Self::new(
                 X::AlreadyExists,
                 format!("An alias with the name {arn} already exists"),
             ),
-            Error::TooManyTags(max) => Self::new(
+            Error::TooManyTags { max } => Self::new(
                 X::LimitExceeded,
                 format!("A key can have at most {max} tags."),
+            ),
+            Error::TooManyAliases { max } => Self::new(
+                X::LimitExceeded,
+                format!("A key can have at most {max} aliases."),
             ),
             Error::InvalidParameter { name, reason } => {
                 Self::validation(name, &format!("Member {reason}"))
             }
             Error::Throttled => Self::new(X::Throttling, "Rate exceeded"),
-            Error::Internal(detail) | Error::UnreadableKey(detail) => Self::internal(&detail),
+            Error::UnreadableKey(detail) => Self::internal(&detail),
+            Error::Internal(source) => Self::internal(&source.to_string()),
         }
     }
 
@@ -217,7 +215,8 @@ impl AwsError {
 }
 
 /// `KeyId` → `keyId`, as AWS names members in validation messages.
-fn lower_camel(member: &str) -> String {
+#[must_use]
+pub fn lower_camel(member: &str) -> String {
     let mut chars = member.chars();
     match chars.next() {
         Some(c) => c.to_lowercase().chain(chars).collect(),

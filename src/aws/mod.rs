@@ -1,111 +1,89 @@
-//! The AWS-KMS-compatible JSON 1.1 protocol (`X-Amz-Target: TrentService.<Op>`):
-//! authenticate (SigV4) → parse the target → decode JSON → call [`crate::service::Kms`] →
-//! encode. Same key store as the Aliyun dialect: a key made through either is used
-//! through the other, with the same IDs, states, material and ciphertexts.
+//! The AWS-KMS-compatible JSON 1.1 protocol (`X-Amz-Target: TrentService.<Op>`), as a
+//! [`Protocol`]: check the head → authenticate (SigV4, the target, the JSON body, into
+//! [`Verified`]) → prepare (the typed request of one catalogue operation) → render. Same
+//! key store as the Aliyun dialect: a key made through either is used through the other,
+//! with the same IDs, states, material and ciphertexts.
 //!
 //! * `sigv4`: signature verification.
-//! * `input`: typed access to the JSON body (wrong type → `SerializationException`,
-//!   broken constraint → `ValidationException`).
-//! * `ops`: the operations, one exhaustive `match`.
-//! * `error`: the exceptions.
+//! * `members`: typed members and the `members!` macro that declares each request.
+//! * `catalogue`: the closed set of operations, each with its types, handler and metadata.
+//! * `keys`, `aliases`, `tags`, `import`, `crypto`: the operations, by family.
+//! * `wire`: wire enums, the `arn:aws:kms:` grammar, `KeyMetadata`.
+//! * `error`: the exceptions, and the one mapping from the domain error.
+//! * `openapi`: the OpenAPI 3.1 document, from the catalogue.
 
+pub mod aliases;
+pub mod catalogue;
+pub mod crypto;
 pub mod error;
-mod input;
-mod ops;
+pub mod import;
+pub mod keys;
+pub mod members;
+pub mod openapi;
 pub mod sigv4;
+pub mod tags;
+pub mod wire;
 
-use std::str::FromStr;
-use std::time::Instant;
+use actix_web::HttpResponse;
+use actix_web::http::Method;
+use bytes::Bytes;
+use serde_json::{Map, Value};
 
-use actix_web::{HttpRequest, HttpResponse, web};
-
+use self::catalogue::Action;
 use self::error::{AwsError, Exception};
+use self::members::Input;
 use self::sigv4::SigV4Error;
-use crate::server::AppState;
+use self::wire::Scope;
+use crate::auth::Caller;
+use crate::protocol::{
+    About, BodyError, Call, Context, Failure, Head, MAX_BODY, Protocol, Rendered, Runs,
+};
+use crate::service::{Rules, StateAfterCancel};
 
-macro_rules! operations {
-    ($($variant:ident),+ $(,)?) => {
-        /// A TrentService operation qkms implements.
-        #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-        pub enum Operation {
-            $(
-                #[doc = concat!("`", stringify!($variant), "`")]
-                $variant
-            ),+
-        }
+/// The content type of every request and answer.
+pub const CONTENT_TYPE: &str = "application/x-amz-json-1.1";
 
-        impl Operation {
-            /// The wire name.
-            #[must_use]
-            pub const fn as_str(self) -> &'static str {
-                match self { $(Self::$variant => stringify!($variant)),+ }
-            }
-        }
+/// AWS KMS's choices among the service's state rules: a cancelled deletion leaves a key
+/// Disabled; a key pending deletion refuses description and tag changes and new import
+/// parameters; a key has at most 50 tags and 50 aliases.
+pub const RULES: Rules = Rules {
+    after_cancel: StateAfterCancel::Disabled,
+    frozen_when_pending_deletion: true,
+    no_import_parameters_when_pending_deletion: true,
+    max_tags: 50,
+    max_aliases_per_key: Some(50),
+};
 
-        impl FromStr for Operation {
-            type Err = AwsError;
+/// The AWS JSON 1.1 protocol.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Aws;
 
-            /// Parses `TrentService.<Op>`.
-            fn from_str(target: &str) -> Result<Self, Self::Err> {
-                match target.strip_prefix("TrentService.") {
-                    $(Some(stringify!($variant)) => Ok(Self::$variant),)+
-                    _ => Err(AwsError::new(
-                        Exception::UnknownOperation,
-                        format!("The operation {target:?} is not supported; X-Amz-Target must be TrentService.<Operation>."),
-                    )),
-                }
-            }
-        }
-    };
+/// An authenticated request: the operation, its body, who signed it and where.
+#[derive(Debug)]
+pub struct Verified {
+    action: Action,
+    input: Input,
+    caller: Caller,
+    region: String,
 }
 
-operations!(
-    CreateKey,
-    DescribeKey,
-    ListKeys,
-    EnableKey,
-    DisableKey,
-    ScheduleKeyDeletion,
-    CancelKeyDeletion,
-    UpdateKeyDescription,
-    CreateAlias,
-    DeleteAlias,
-    UpdateAlias,
-    ListAliases,
-    TagResource,
-    UntagResource,
-    ListResourceTags,
-    GetParametersForImport,
-    ImportKeyMaterial,
-    DeleteImportedKeyMaterial,
-    Encrypt,
-    Decrypt,
-    ReEncrypt,
-    GenerateDataKey,
-    GenerateDataKeyWithoutPlaintext,
-    GenerateRandom,
-);
-
-/// Per-request context for the operations: where ARNs point.
-#[derive(Debug, Clone)]
-pub struct Scope {
-    /// Region of the signing scope (used in ARNs).
-    pub region: String,
-    /// Account in ARNs.
-    pub account: String,
-}
-
-impl Scope {
-    /// `arn:aws:kms:<region>:<account>:key/<id>`.
-    #[must_use]
-    pub fn key_arn(&self, key_id: &str) -> String {
-        format!("arn:aws:kms:{}:{}:key/{key_id}", self.region, self.account)
+impl Failure for AwsError {
+    fn code(&self) -> &'static str {
+        self.exception.as_str()
     }
 
-    /// `arn:aws:kms:<region>:<account>:alias/<name>` (`alias_name` includes `alias/`).
-    #[must_use]
-    pub fn alias_arn(&self, alias_name: &str) -> String {
-        format!("arn:aws:kms:{}:{}:{alias_name}", self.region, self.account)
+    fn status(&self) -> u16 {
+        self.exception.status()
+    }
+
+    fn render(&self, request_id: &str, _: &Context) -> Rendered {
+        let mut body = Map::new();
+        body.insert("__type".into(), self.exception.as_str().into());
+        body.insert("message".into(), self.message.clone().into());
+        Rendered {
+            response: self.respond(request_id),
+            body,
+        }
     }
 }
 
@@ -126,139 +104,135 @@ fn sigv4_error(e: SigV4Error) -> AwsError {
     }
 }
 
-/// The dialect is JSON 1.1 only: another content type is refused before anything is read.
-fn check_content_type(req: &HttpRequest) -> Result<(), AwsError> {
-    let ct = req
-        .headers()
-        .get("content-type")
-        .and_then(|v| v.to_str().ok())
-        .unwrap_or_default();
-    let media = ct.split(';').next().unwrap_or_default().trim();
-    if media.eq_ignore_ascii_case("application/x-amz-json-1.1") {
-        Ok(())
-    } else {
-        Err(AwsError::new(
-            Exception::UnknownOperation,
-            format!("The Content-Type must be application/x-amz-json-1.1, not {ct:?}."),
-        ))
-    }
+/// Parses `TrentService.<Op>`.
+fn operation(target: &str) -> Result<Action, AwsError> {
+    target
+        .strip_prefix("TrentService.")
+        .and_then(Action::parse)
+        .ok_or_else(|| {
+            AwsError::new(
+                Exception::UnknownOperation,
+                format!(
+                    "The operation {target:?} is not supported; X-Amz-Target must be TrentService.<Operation>."
+                ),
+            )
+        })
 }
 
-/// Handles one JSON 1.1 request (the dispatcher sends every request with `X-Amz-Target`).
-pub async fn handle(
-    req: HttpRequest,
-    payload: web::Payload,
-    state: web::Data<AppState>,
-) -> HttpResponse {
-    let started = Instant::now();
-    let request_id = state.kms.new_request_id().to_ascii_lowercase();
-    let mut op_name = "-";
-    let mut caller = String::from("-");
-    let mut region = String::new();
-    let mut recorded_params: Option<serde_json::Map<String, serde_json::Value>> = None;
-    let result = async {
-        if req.method() != actix_web::http::Method::POST || req.path() != "/" {
+impl Protocol for Aws {
+    const NAME: &'static str = "aws";
+    type Verified = Verified;
+    type Reply = ();
+    type Failure = AwsError;
+
+    fn request_id(uuid: &str) -> String {
+        uuid.to_ascii_lowercase()
+    }
+
+    /// Only `POST /` in JSON 1.1: anything else is refused before the body is read.
+    fn check_head(head: &Head<'_>) -> Result<(), AwsError> {
+        if head.method != Method::POST || head.path != "/" {
             return Err(AwsError::new(
                 Exception::UnknownOperation,
                 "Only POST / is supported.",
             ));
         }
-        check_content_type(&req)?;
-        let body = match payload.to_bytes_limited(crate::server::MAX_BODY).await {
-            Ok(Ok(b)) => b,
-            Ok(Err(e)) => {
-                return Err(AwsError::new(
-                    Exception::Serialization,
-                    format!(
-                        "The body was not received in full within {} s of the request head: {e}",
-                        state.request_timeout.as_secs()
-                    ),
-                ));
-            }
-            Err(_) => {
-                return Err(AwsError::validation(
-                    "Body",
-                    "Member must have length less than or equal to 65536",
-                ));
-            }
-        };
+        let ct = head.header("content-type").unwrap_or_default();
+        let media = ct.split(';').next().unwrap_or_default().trim();
+        if media.eq_ignore_ascii_case(CONTENT_TYPE) {
+            Ok(())
+        } else {
+            Err(AwsError::new(
+                Exception::UnknownOperation,
+                format!("The Content-Type must be {CONTENT_TYPE}, not {ct:?}."),
+            ))
+        }
+    }
+
+    fn body_failure(_: &Head<'_>, error: BodyError, ctx: &Context) -> AwsError {
+        match error {
+            BodyError::TooLarge => AwsError::validation(
+                "Body",
+                &format!("Member must have length less than or equal to {MAX_BODY}"),
+            ),
+            BodyError::Incomplete(e) => AwsError::new(
+                Exception::Serialization,
+                format!(
+                    "The body was not received in full within {} s of the request head: {e}",
+                    ctx.request_timeout.as_secs()
+                ),
+            ),
+        }
+    }
+
+    async fn authenticate(
+        head: Head<'_>,
+        body: Bytes,
+        ctx: &Context,
+    ) -> Result<Verified, AwsError> {
         let verified = sigv4::verify(
             "POST",
             "/",
-            req.query_string(),
-            req.headers(),
+            head.query,
+            head.headers,
             &body,
-            &state.credentials,
+            &ctx.credentials,
             Some(chrono::Utc::now().timestamp()),
         )
         .map_err(sigv4_error)?;
-        caller.clone_from(&verified.caller.access_key_id);
-        let target = req
-            .headers()
-            .get("x-amz-target")
-            .and_then(|v| v.to_str().ok())
-            .ok_or_else(|| {
-                AwsError::new(
-                    Exception::UnknownOperation,
-                    "The request has no X-Amz-Target header naming a TrentService operation.",
-                )
-            })?;
-        let op: Operation = target.parse()?;
-        op_name = op.as_str();
-        let input = input::Input::parse(&body)?;
-        region.clone_from(&verified.region);
-        if state.recorder.is_some() {
-            recorded_params = Some(input.to_map());
-        }
-        let scope = Scope {
+        let target = head.header("x-amz-target").ok_or_else(|| {
+            AwsError::new(
+                Exception::UnknownOperation,
+                "The request has no X-Amz-Target header naming a TrentService operation.",
+            )
+        })?;
+        let action = operation(target)?;
+        let input = Input::parse(&body)?;
+        Ok(Verified {
+            action,
+            input,
+            caller: verified.caller,
             region: verified.region,
-            account: state.aws_account_id.clone(),
-        };
-        let kms = state.kms.clone();
-        if ops::runs_inline(op, &input, &kms) {
-            return ops::call(op, &input, &kms, &scope);
+        })
+    }
+
+    fn about(v: &Verified) -> About<'_> {
+        About {
+            spec: v.action.spec(),
+            caller: &v.caller.access_key_id,
+            region: &v.region,
         }
-        web::block(move || ops::call(op, &input, &kms, &scope))
-            .await
-            .map_err(|e| AwsError::internal(&format!("blocking task failed: {e}")))?
     }
-    .await;
-    if let (Some(recorder), Some(params)) = (&state.recorder, recorded_params) {
-        let (status, body) = match &result {
-            Ok(v) => (200, v.as_object().cloned().unwrap_or_default()),
-            Err(e) => (
-                e.exception.status(),
-                serde_json::json!({"__type": e.exception.as_str(), "message": e.message})
-                    .as_object()
-                    .cloned()
-                    .unwrap_or_default(),
-            ),
+
+    fn recorded_params(v: &Verified) -> Map<String, Value> {
+        v.input.to_map()
+    }
+
+    fn prepare(v: Verified, ctx: &Context) -> Result<Call<Self>, AwsError> {
+        let scope = Scope {
+            region: v.region,
+            account: ctx.aws_account_id.clone(),
         };
-        recorder.record(crate::server::record::Exchange {
-            protocol: "aws",
-            action: op_name,
-            caller: &caller,
-            region: &region,
-            params,
-            status,
-            body,
-        });
+        let prepared = v.action.prepare(&v.input, &ctx.kms, scope)?;
+        Ok(Call {
+            reply: (),
+            inline: v.action.spec().runs == Runs::InlineWhenCached && prepared.inline,
+            work: prepared.work,
+        })
     }
-    let response = match &result {
-        Ok(body) => HttpResponse::Ok()
-            .content_type("application/x-amz-json-1.1")
-            .insert_header(("x-amzn-RequestId", request_id.as_str()))
-            .body(body.to_string()),
-        Err(e) => e.respond(&request_id),
-    };
-    tracing::info!(
-        request_id = %request_id,
-        operation = op_name,
-        access_key_id = %caller,
-        status = response.status().as_u16(),
-        code = result.as_ref().err().map_or("", |e| e.exception.as_str()),
-        latency_us = u64::try_from(started.elapsed().as_micros()).unwrap_or(u64::MAX),
-        "aws request"
-    );
-    response
+
+    fn success(_: &(), request_id: &str, fields: Map<String, Value>) -> Rendered {
+        let response = HttpResponse::Ok()
+            .content_type(CONTENT_TYPE)
+            .insert_header(("x-amzn-RequestId", request_id))
+            .body(Value::Object(fields.clone()).to_string());
+        Rendered {
+            response,
+            body: fields,
+        }
+    }
+
+    fn crashed(detail: &str) -> AwsError {
+        AwsError::internal(detail)
+    }
 }

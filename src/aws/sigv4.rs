@@ -2,22 +2,17 @@
 //!
 //! Written here rather than with the `aws-sigv4` crate: that crate signs outgoing
 //! requests and exposes no verifier, and its canonicalisation needs the whole smithy
-//! runtime. For `POST /` with no query string the canonical request is short; the tests
-//! check it against the worked example and the captured boto3 requests.
-//!
-//! Canonical request: `POST\n/\n\n` + `name:value\n` per signed header (lowercase name,
-//! trimmed value with inner whitespace runs collapsed, several values joined with `,`) +
-//! `\n` + signed-header list + `\n` + hex SHA-256 of the body. String to sign:
-//! `AWS4-HMAC-SHA256\n<X-Amz-Date>\n<date>/<region>/kms/aws4_request\n<hex SHA-256>`.
-//! Key: HMAC chain over `"AWS4" + secret`, date, region, `kms`, `aws4_request`.
+//! runtime. The canonical strings and keys are those of [`crate::sign::sigv4`], which the
+//! signers use too; the tests check them against the worked example and the captured boto3
+//! requests.
 
 use actix_web::http::header::HeaderMap;
 use sha2::Digest as _;
 use subtle::ConstantTimeEq as _;
 
 use crate::auth::{Caller, Credentials};
-use crate::crypto::SecretBytes;
 use crate::crypto::mac::hmac_sha256;
+use crate::sign::sigv4::{canonical_request_hashed, signing_key, string_to_sign};
 
 /// Allowed distance of `X-Amz-Date` from the real clock: the same ±15 minutes as the
 /// Aliyun dialect (the requirement; AWS itself allows 5).
@@ -36,50 +31,6 @@ pub enum SigV4Error {
     Mismatch(String),
     /// `X-Amz-Date` outside the window (`InvalidSignatureException`, "Signature expired").
     Expired(String),
-}
-
-/// The SigV4 signing key for `date` (`yyyymmdd`), `region` and `service`.
-#[must_use]
-pub fn signing_key(secret: &SecretBytes, date: &str, region: &str, service: &str) -> Vec<u8> {
-    let mut k0 = zeroize::Zeroizing::new(b"AWS4".to_vec());
-    k0.extend_from_slice(secret.expose());
-    let k_date = hmac_sha256(&k0, date.as_bytes());
-    let k_region = hmac_sha256(&k_date, region.as_bytes());
-    let k_service = hmac_sha256(&k_region, service.as_bytes());
-    hmac_sha256(&k_service, b"aws4_request")
-}
-
-fn collapse(value: &str) -> String {
-    value.split_whitespace().collect::<Vec<_>>().join(" ")
-}
-
-/// The canonical request of a `POST /` with an empty query.
-#[must_use]
-pub fn canonical_request(
-    method: &str,
-    path: &str,
-    query: &str,
-    headers: &HeaderMap,
-    signed: &str,
-    body: &[u8],
-) -> String {
-    let mut out = format!("{method}\n{path}\n{query}\n");
-    for name in signed.split(';') {
-        let values: Vec<String> = headers
-            .get_all(name)
-            .filter_map(|v| v.to_str().ok())
-            .map(collapse)
-            .collect();
-        out.push_str(name);
-        out.push(':');
-        out.push_str(&values.join(","));
-        out.push('\n');
-    }
-    out.push('\n');
-    out.push_str(signed);
-    out.push('\n');
-    out.push_str(&hex::encode(sha2::Sha256::digest(body)));
-    out
 }
 
 /// The authenticated caller plus the region of the signing scope.
@@ -231,10 +182,11 @@ pub fn verify(
             "The provided 'x-amz-content-sha256' header does not match what was computed.".into(),
         ));
     }
-    let canonical = canonical_request(method, path, query, headers, signed, body);
-    let string_to_sign = format!(
-        "AWS4-HMAC-SHA256\n{amz_date}\n{date}/{region}/{service}/aws4_request\n{}",
-        hex::encode(sha2::Sha256::digest(canonical.as_bytes()))
+    let canonical = canonical_request_hashed(method, path, query, headers, signed, &body_hash);
+    let string_to_sign = string_to_sign(
+        amz_date,
+        &format!("{date}/{region}/{service}/aws4_request"),
+        &canonical,
     );
     let expected = hmac_sha256(
         &signing_key(secret, date, region, service),
@@ -259,6 +211,8 @@ mod tests {
     use actix_web::http::header::{HeaderName, HeaderValue};
 
     use super::*;
+    use crate::crypto::SecretBytes;
+    use crate::sign::sigv4::canonical_request;
 
     const SECRET: &str = "wJalrXUtnFEMI/K7MDENG+bPxRfiCYEXAMPLEKEY";
 
@@ -333,10 +287,7 @@ mod tests {
     fn signed(mut headers: HeaderMap, signed: &str, scope: &str, body: &[u8]) -> HeaderMap {
         let amz_date = header(&headers, "x-amz-date").unwrap().to_owned();
         let canonical = canonical_request("POST", "/", "", &headers, signed, body);
-        let sts = format!(
-            "AWS4-HMAC-SHA256\n{amz_date}\n{scope}\n{}",
-            hex::encode(sha2::Sha256::digest(canonical.as_bytes()))
-        );
+        let sts = string_to_sign(&amz_date, scope, &canonical);
         let parts: Vec<&str> = scope.split('/').collect();
         let key = signing_key(
             &SecretBytes::from_slice(SECRET.as_bytes()),

@@ -18,6 +18,20 @@ pub trait Entropy: Send + Sync + fmt::Debug {
 #[error("the system random number generator failed")]
 pub struct RandomError;
 
+/// A fresh lowercase UUID (v4 layout) from `entropy`: key IDs, version IDs and request IDs
+/// all come from the one source, so a deterministic source reproduces them all.
+///
+/// # Errors
+/// The source failed.
+pub fn new_uuid(entropy: &dyn Entropy) -> Result<String, RandomError> {
+    let mut bytes = [0u8; 16];
+    entropy.fill(&mut bytes)?;
+    Ok(uuid::Builder::from_random_bytes(bytes)
+        .into_uuid()
+        .hyphenated()
+        .to_string())
+}
+
 /// The operating system's cryptographic generator (`getrandom`).
 #[derive(Debug, Default, Clone, Copy)]
 pub struct OsEntropy;

@@ -149,7 +149,7 @@ pub(super) async fn reset(req: HttpRequest, state: web::Data<AppState>) -> HttpR
     if let Some(r) = refuse(&req, &state) {
         return r;
     }
-    let kms = state.kms.clone();
+    let kms = state.kms().clone();
     match web::block(move || kms.reset()).await {
         Ok(Ok(())) => HttpResponse::Ok()
             .content_type("application/json;charset=utf-8")

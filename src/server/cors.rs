@@ -154,8 +154,11 @@ pub async fn layer(
     if !allowed {
         tracing::debug!(%origin, path = req.path(), "cross-origin request refused");
         let dialect = Dialect::detect(|name| req.headers().get(name).map(HeaderValue::as_bytes));
-        let rendered =
-            Rejection::origin(&origin).render(dialect, &state.kms.new_request_id(), &state.host_id);
+        let rendered = Rejection::origin(&origin).render(
+            dialect,
+            &state.request_id(dialect),
+            &state.ctx.host_id,
+        );
         return Ok(req.into_response(rendered.into_response()));
     }
     let preflight = req.method() == Method::OPTIONS

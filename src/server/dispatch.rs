@@ -1,17 +1,25 @@
-//! Protocol choice and payload limits. An AWS-looking request goes to the AWS handler; every other path and method other than `GET /healthz` goes to the Aliyun RPC handler, which renders its own errors for wrong paths and methods
-//! and reads the body itself, so an oversized body gets a protocol error, not actix's text.
+//! Routes. `GET /openapi/{aliyun,aws}.json` serve the OpenAPI documents. An AWS-looking
+//! request goes to the pipeline in the AWS protocol; every other
+//! path and method other than `GET /healthz` and the admin endpoints goes to it in the
+//! Aliyun RPC protocol, which renders its own errors for wrong paths and methods and reads
+//! the body itself, so an oversized body gets a protocol error, not actix's text.
+
+use std::sync::OnceLock;
 
 use actix_web::{HttpRequest, HttpResponse, web};
 
 use super::reject::Dialect;
-use super::{AppState, MAX_BODY, admin};
-use crate::{aliyun, aws};
+use super::{AppState, admin, pipeline};
+use crate::aliyun::Aliyun;
+use crate::aws::Aws;
 
 pub(super) fn configure(cfg: &mut web::ServiceConfig, state: AppState) {
     cfg.app_data(web::Data::new(state))
         // Any method: the benchmark's ceiling sends its signed POSTs here.
         .route("/healthz", web::to(healthz))
         .route("/_qkms/reset", web::post().to(admin::reset))
+        .route("/openapi/aliyun.json", web::get().to(aliyun_openapi))
+        .route("/openapi/aws.json", web::get().to(aws_openapi))
         .service(
             web::resource("/_qkms/clock")
                 .route(web::get().to(admin::get_clock))
@@ -28,27 +36,45 @@ async fn route(
     state: web::Data<AppState>,
 ) -> HttpResponse {
     let dialect = Dialect::detect(|name| req.headers().get(name).map(|v| v.as_bytes()));
-    if dialect == Dialect::Aws {
-        aws::handle(req, payload, state).await
-    } else {
-        aliyun::handle(req, payload, state).await
+    match dialect {
+        Dialect::Aws => pipeline::serve::<Aws>(req, payload, &state).await,
+        Dialect::Aliyun => pipeline::serve::<Aliyun>(req, payload, &state).await,
     }
 }
 
 /// Health, and whether responses are reproducible (`qkms replay` compares whole bodies
 /// only against a deterministic server).
 async fn healthz(state: web::Data<AppState>, body: web::Payload) -> HttpResponse {
-    // The body is read (and dropped) so that a keep-alive connection that sent one stays
-    // usable; one that is too large or stalls ends the connection instead.
-    if body.to_bytes_limited(MAX_BODY).await.is_err() {
-        let mut resp = HttpResponse::Ok();
+    let status = serde_json::json!({
+        "status": "ok",
+        "deterministic": state.kms().settings().deterministic,
+    })
+    .to_string();
+    // A body that is too large or stalls ends the connection instead of leaving it in an
+    // unknown state.
+    let mut resp = HttpResponse::Ok();
+    if pipeline::drain(body).await.is_err() {
         resp.force_close();
-        return resp
-            .content_type("application/json")
-            .body(serde_json::json!({"status": "ok", "deterministic": state.kms.settings().deterministic}).to_string());
     }
-    HttpResponse::Ok().content_type("application/json").body(
-        serde_json::json!({"status": "ok", "deterministic": state.kms.settings().deterministic})
-            .to_string(),
-    )
+    resp.content_type("application/json").body(status)
+}
+
+/// A document, rendered once.
+fn document(cell: &'static OnceLock<String>, make: fn() -> serde_json::Value) -> HttpResponse {
+    let body = cell.get_or_init(|| make().to_string());
+    HttpResponse::Ok()
+        .content_type("application/json")
+        .body(body.as_str())
+}
+
+/// `GET /openapi/aliyun.json`: the Aliyun dialect's OpenAPI 3.1 document.
+async fn aliyun_openapi() -> HttpResponse {
+    static DOC: OnceLock<String> = OnceLock::new();
+    document(&DOC, crate::aliyun::openapi::document)
+}
+
+/// `GET /openapi/aws.json`: the AWS dialect's OpenAPI 3.1 document.
+async fn aws_openapi() -> HttpResponse {
+    static DOC: OnceLock<String> = OnceLock::new();
+    document(&DOC, crate::aws::openapi::document)
 }

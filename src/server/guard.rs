@@ -106,11 +106,9 @@ impl Guarded {
                 .get(..pending.len().min(MAX_HEAD))
                 .unwrap_or_default();
             let state = &self.config.state;
-            let mut rendered = rejection.render(
-                dialect_of(head),
-                &state.kms.new_request_id(),
-                &state.host_id,
-            );
+            let dialect = dialect_of(head);
+            let mut rendered =
+                rejection.render(dialect, &state.request_id(dialect), &state.ctx.host_id);
             if let Some(origin) = raw_header(head, "origin")
                 && state.cors.allows(origin, raw_header(head, "host"))
             {

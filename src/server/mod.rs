@@ -1,9 +1,11 @@
-//! The HTTP server: the only place routes are wired.
+//! The HTTP server: the only place routes are wired, and the one request pipeline
+//! (`pipeline.rs`) that drives every protocol.
 
 mod admin;
 pub mod cors;
 mod dispatch;
 pub mod guard;
+mod pipeline;
 pub mod record;
 pub mod reject;
 
@@ -15,44 +17,38 @@ use actix_web::body::MessageBody;
 use actix_web::dev::{ServiceFactory, ServiceRequest, ServiceResponse};
 use actix_web::{App, web};
 
+use self::reject::Dialect;
+use crate::aliyun::Aliyun;
 use crate::auth::{Credentials, NonceCache};
+use crate::aws::Aws;
 use crate::clock::ControlledClock;
 use crate::crypto::SecretBytes;
+use crate::crypto::random::Entropy;
+use crate::protocol::{Context, Protocol as _};
 use crate::service::Kms;
 
 /// Account ID in AWS ARNs unless configured.
 pub const DEFAULT_AWS_ACCOUNT_ID: &str = "111122223333";
 
-/// Largest request body accepted, in bytes.
-pub const MAX_BODY: usize = 64 * 1024;
 /// How often expired material and ended deletion windows are swept.
 const SWEEP_EVERY: Duration = Duration::from_secs(1);
 
 /// Shared state of every request.
 #[derive(Debug, Clone)]
 pub struct AppState {
-    /// The key-management service.
-    pub kms: Arc<Kms>,
-    /// Access keys.
-    pub credentials: Arc<Credentials>,
-    /// Signature nonces seen recently.
-    pub nonces: Arc<NonceCache>,
-    /// `HostId` of error bodies.
-    pub host_id: String,
+    /// What the protocols may use (the service, credentials, names in replies).
+    pub ctx: Arc<Context>,
+    /// The service's entropy source, for request IDs (so that a deterministic source
+    /// makes whole responses reproducible).
+    pub entropy: Arc<dyn Entropy>,
     /// The KMS clock, which the admin endpoint moves.
     pub clock: Arc<ControlledClock>,
     /// Admin bearer secret; `None` disables the admin endpoints.
     pub admin: Option<SecretBytes>,
-    /// Account ID in AWS ARNs.
-    pub aws_account_id: String,
     /// Where requests are recorded (`--record`).
     pub recorder: Option<Arc<record::Recorder>>,
     /// Which browser origins may call the API.
     pub cors: Arc<cors::CorsPolicy>,
-    /// Time a client has for a request's head, and then for its body (set by [`run`]).
-    pub request_timeout: Duration,
-    /// Turns for verifying large requests, which run one at a time off the executor.
-    pub large_verifications: Arc<tokio::sync::Semaphore>,
 }
 
 impl AppState {
@@ -66,17 +62,45 @@ impl AppState {
     ) -> Self {
         let host_id = format!("kms.{}.aliyuncs.com", kms.settings().region);
         Self {
-            kms,
-            credentials: Arc::new(credentials),
-            nonces: Arc::new(NonceCache::new(1_000_000)),
-            host_id,
+            entropy: kms.entropy(),
+            ctx: Arc::new(Context {
+                kms,
+                credentials: Arc::new(credentials),
+                nonces: Arc::new(NonceCache::new(1_000_000)),
+                large_verifications: Arc::new(tokio::sync::Semaphore::new(1)),
+                host_id,
+                aws_account_id: DEFAULT_AWS_ACCOUNT_ID.to_owned(),
+                request_timeout: Limits::default().request_timeout,
+                recording: false,
+            }),
             clock,
             admin,
-            aws_account_id: DEFAULT_AWS_ACCOUNT_ID.to_owned(),
             recorder: None,
             cors: Arc::new(cors::CorsPolicy::default()),
-            request_timeout: Limits::default().request_timeout,
-            large_verifications: Arc::new(tokio::sync::Semaphore::new(1)),
+        }
+    }
+
+    /// The key-management service.
+    #[must_use]
+    pub fn kms(&self) -> &Arc<Kms> {
+        &self.ctx.kms
+    }
+
+    /// A fresh UUID for a request ID (all zeros if the entropy source fails, which then
+    /// fails the request's own work too).
+    #[must_use]
+    pub fn uuid(&self) -> String {
+        crate::crypto::random::new_uuid(self.entropy.as_ref())
+            .unwrap_or_else(|_| "00000000-0000-0000-0000-000000000000".into())
+    }
+
+    /// A fresh request ID in `dialect`'s spelling.
+    #[must_use]
+    pub fn request_id(&self, dialect: Dialect) -> String {
+        let uuid = self.uuid();
+        match dialect {
+            Dialect::Aliyun => Aliyun::request_id(&uuid),
+            Dialect::Aws => Aws::request_id(&uuid),
         }
     }
 
@@ -91,13 +115,14 @@ impl AppState {
     #[must_use]
     pub fn with_recorder(mut self, recorder: record::Recorder) -> Self {
         self.recorder = Some(Arc::new(recorder));
+        Arc::make_mut(&mut self.ctx).recording = true;
         self
     }
 
     /// Sets the account ID of AWS ARNs.
     #[must_use]
     pub fn with_aws_account_id(mut self, account: String) -> Self {
-        self.aws_account_id = account;
+        Arc::make_mut(&mut self.ctx).aws_account_id = account;
         self
     }
 }
@@ -169,8 +194,8 @@ fn spawn_sweeper(kms: Arc<Kms>) -> actix_web::rt::task::JoinHandle<()> {
 pub async fn run(listener: TcpListener, state: AppState, limits: Limits) -> std::io::Result<()> {
     use actix_service::{IntoServiceFactory as _, ServiceFactoryExt as _, fn_service, map_config};
     let mut state = state;
-    state.request_timeout = limits.request_timeout;
-    let sweeper = spawn_sweeper(state.kms.clone());
+    Arc::make_mut(&mut state.ctx).request_timeout = limits.request_timeout;
+    let sweeper = spawn_sweeper(state.kms().clone());
     let workers = std::thread::available_parallelism().map_or(2, std::num::NonZeroUsize::get);
     let guard = Arc::new(guard::GuardConfig {
         state: state.clone(),
@@ -204,7 +229,7 @@ pub async fn run(listener: TcpListener, state: AppState, limits: Limits) -> std:
         .run();
     let result = server.await;
     sweeper.abort();
-    state.kms.shutdown();
+    state.kms().shutdown();
     tracing::info!("server stopped");
     result
 }

@@ -2,8 +2,9 @@
 //!
 //! A line: `{"protocol": "aliyun"|"aws", "action", "caller", "region", "params", "status",
 //! "body"}`. `params` are the business parameters (signature fields left out); `body` is
-//! the response body as sent. Key material, plaintexts and import tokens are replaced by
-//! `"[REDACTED]"` unless `--record-secrets` is given. The file is always mode 0600.
+//! the response body as sent. The members each action's catalogue entry names as secret
+//! (key material, plaintexts, import tokens) are replaced by `"[REDACTED]"` unless
+//! `--record-secrets` is given. The file is always mode 0600.
 
 use std::fs::File;
 use std::io::Write as _;
@@ -14,21 +15,6 @@ use serde_json::{Map, Value, json};
 
 /// What a redacted value is replaced with.
 pub const REDACTED: &str = "[REDACTED]";
-
-/// Members that carry secrets, in requests and responses of both dialects.
-const SECRET_FIELDS: &[&str] = &["Plaintext", "EncryptedKeyMaterial", "ImportToken"];
-
-/// Parameters the v1 signature adds; they are not part of the request's meaning.
-pub const SIGNATURE_PARAMS: &[&str] = &[
-    "Signature",
-    "SignatureNonce",
-    "SignatureMethod",
-    "SignatureVersion",
-    "SignatureType",
-    "Timestamp",
-    "AccessKeyId",
-    "Version",
-];
 
 /// Appends request records to a file.
 #[derive(Debug)]
@@ -48,6 +34,8 @@ pub struct Exchange<'a> {
     pub caller: &'a str,
     /// Signing region (AWS) or empty.
     pub region: &'a str,
+    /// The members of this action that hold secrets (from its catalogue entry).
+    pub secrets: &'a [&'a str],
     /// Business parameters.
     pub params: Map<String, Value>,
     /// HTTP status.
@@ -56,8 +44,8 @@ pub struct Exchange<'a> {
     pub body: Map<String, Value>,
 }
 
-fn redact(map: &mut Map<String, Value>) {
-    for field in SECRET_FIELDS {
+fn redact(map: &mut Map<String, Value>, secrets: &[&str]) {
+    for field in secrets {
         if let Some(v) = map.get_mut(*field) {
             *v = Value::String(REDACTED.into());
         }
@@ -81,8 +69,8 @@ impl Recorder {
     /// Appends one exchange (errors are logged, never fail the request).
     pub fn record(&self, mut x: Exchange<'_>) {
         if !self.secrets {
-            redact(&mut x.params);
-            redact(&mut x.body);
+            redact(&mut x.params, x.secrets);
+            redact(&mut x.body, x.secrets);
         }
         let line = json!({
             "protocol": x.protocol,

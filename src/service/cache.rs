@@ -104,7 +104,7 @@ impl KeyCache {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::service::model::{KeyRecord, KeySpec, KeyState, KeyUsage, Origin, ProtectionLevel};
+    use crate::model::{KeyRecord, KeySpec, KeyState, KeyUsage, Origin, ProtectionLevel};
 
     fn entry(state: KeyState) -> Arc<CachedKey> {
         Arc::new(CachedKey {

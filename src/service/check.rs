@@ -4,7 +4,7 @@
 use std::fmt;
 use std::sync::Arc;
 
-use super::{Error, Kms, KmsSettings, ROOT_CHECK_META, Result};
+use super::{Kms, KmsSettings, ROOT_CHECK_META, Result};
 use crate::clock::SystemClock;
 use crate::crypto::random::OsEntropy;
 use crate::crypto::root::RootKey;
@@ -73,7 +73,7 @@ pub fn check_store(store: Arc<dyn KeyStore>, root: RootKey) -> Result<CheckRepor
             Err(e) => return Err(e.into()),
         };
         for v in &key.versions {
-            if let Err(Error::Internal(why)) = kms.open_material(&id, v) {
+            if let Err(why) = kms.open_material(&id, v) {
                 report
                     .problems
                     .push(format!("key {id}, version {}: {why}", v.id));

@@ -1,12 +1,27 @@
-//! The domain error: protocol-neutral. Each protocol maps it to its own codes once.
+//! The domain error: protocol-neutral and precise, so that each protocol maps it once,
+//! exhaustively, and never has to read a key again to word a message.
 
-use super::model::KeyState;
+use crate::model::{KeyState, Origin};
 use crate::store::StoreError;
+
+/// Why a key cannot be used for cryptography.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Unusable {
+    /// The key is Disabled.
+    Disabled,
+    /// The key is PendingDeletion.
+    PendingDeletion,
+    /// The key has no material (PendingImport, or its material expired or was deleted).
+    NoMaterial,
+}
+
+/// Any error, kept as the source of [`Error::Internal`].
+pub type BoxError = Box<dyn std::error::Error + Send + Sync + 'static>;
 
 /// Why a KMS operation failed.
 #[derive(Debug, thiserror::Error)]
 pub enum Error {
-    /// No key with that ID or ARN.
+    /// No key with that ID.
     #[error("the specified key is not found")]
     KeyNotFound,
     /// No alias with that name.
@@ -15,15 +30,21 @@ pub enum Error {
     /// The key version named in a ciphertext does not exist.
     #[error("the specified key version is not found")]
     KeyVersionNotFound,
-    /// The key's state forbids using it for cryptography.
-    #[error("the key state is {0:?}")]
-    KeyUnusable(KeyState),
-    /// The key's state forbids this state change.
-    #[error("the key state cannot be modified")]
-    StateModifiedFailed,
-    /// The operation needs an EXTERNAL key.
+    /// The key cannot be used for cryptography now.
+    #[error("the key cannot be used: {0:?}")]
+    Unusable(Unusable),
+    /// The key's state (given) forbids this operation.
+    #[error("the key state {state:?} does not allow this operation")]
+    StateChangeRefused {
+        /// The key's state.
+        state: KeyState,
+    },
+    /// The operation needs an EXTERNAL key; this one has `origin`.
     #[error("this key origin is not valid for this operation")]
-    UnsupportedOrigin,
+    UnsupportedOrigin {
+        /// The key's origin.
+        origin: Origin,
+    },
     /// The import token does not parse or belongs to another key.
     #[error("import token is invalid")]
     InvalidImportToken,
@@ -39,16 +60,28 @@ pub enum Error {
     /// The ciphertext is malformed, or does not authenticate (wrong context, tampering).
     #[error("the ciphertext is invalid")]
     InvalidCiphertext,
-    /// The key would carry more tags than the protocol allows.
-    #[error("a key has at most {0} tags")]
-    TooManyTags(usize),
+    /// The ciphertext was made under another key than the one the caller named.
+    #[error("the ciphertext belongs to another key")]
+    IncorrectKey,
+    /// The key would carry more tags than allowed.
+    #[error("a key has at most {max} tags")]
+    TooManyTags {
+        /// The quota.
+        max: usize,
+    },
+    /// The key would carry more aliases than allowed.
+    #[error("a key has at most {max} aliases")]
+    TooManyAliases {
+        /// The quota.
+        max: usize,
+    },
     /// An alias with that name exists.
     #[error("alias already exists")]
     AliasAlreadyExists,
     /// A parameter value is not acceptable.
     #[error("invalid parameter {name}: {reason}")]
     InvalidParameter {
-        /// Wire-neutral parameter name (the Aliyun spelling).
+        /// Wire-neutral parameter name (the Aliyun spelling, which AWS shares).
         name: &'static str,
         /// Why, for the message.
         reason: String,
@@ -62,7 +95,7 @@ pub enum Error {
     UnreadableKey(String),
     /// Something broke inside; the detail goes to the log only.
     #[error("internal error: {0}")]
-    Internal(String),
+    Internal(#[source] BoxError),
 }
 
 impl Error {
@@ -73,13 +106,18 @@ impl Error {
             reason: reason.into(),
         }
     }
+
+    /// [`Error::Internal`] from any error.
+    pub fn internal(source: impl Into<BoxError>) -> Self {
+        Self::Internal(source.into())
+    }
 }
 
 impl From<StoreError> for Error {
     fn from(e: StoreError) -> Self {
         match e {
             StoreError::Corrupt { .. } => Self::UnreadableKey(e.to_string()),
-            other => Self::Internal(other.to_string()),
+            other => Self::internal(other),
         }
     }
 }

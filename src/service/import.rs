@@ -9,12 +9,12 @@ use base64::Engine as _;
 use base64::engine::general_purpose::STANDARD as B64;
 use sha2::Digest as _;
 
-use super::model::{KeyRecord, KeyState, Origin};
-use super::{Error, Kms, Result, WRAP_CACHE_MAX};
+use super::{Error, Kms, Result, Rules, WRAP_CACHE_MAX};
 use crate::crypto::SecretBytes;
 use crate::crypto::pool::PoolError;
 use crate::crypto::root::{open_with, seal_with};
 use crate::crypto::wrap::{WrappingAlgorithm, WrappingKey, WrappingKeySpec};
+use crate::model::{KeyRecord, KeyRef, KeyState, Origin};
 
 /// How long an import token (and its public key) is valid: 24 hours.
 pub const TOKEN_LIFETIME: i64 = 24 * 3600;
@@ -56,24 +56,32 @@ fn require_external(key: &KeyRecord) -> Result<()> {
     if key.origin == Origin::External {
         Ok(())
     } else {
-        Err(Error::UnsupportedOrigin)
+        Err(Error::UnsupportedOrigin { origin: key.origin })
     }
 }
 
 impl Kms {
-    /// GetParametersForImport: a new RSA-2048 wrapping key and a token bound to the key,
-    /// valid 24 hours. Allowed in every key state; EXTERNAL keys only.
+    /// GetParametersForImport: a new wrapping key of `spec` and a token bound to the key,
+    /// valid 24 hours. EXTERNAL keys only; allowed in every state, but PendingDeletion where
+    /// `rules` say so.
     ///
     /// # Errors
-    /// Key lookup errors, [`Error::UnsupportedOrigin`].
+    /// Key lookup errors, [`Error::UnsupportedOrigin`], [`Error::StateChangeRefused`],
+    /// [`Error::Throttled`] when too many wrapping keys are being generated.
     pub fn get_parameters_for_import(
         &self,
-        reference: &str,
+        key: &KeyRef,
         algorithm: WrappingAlgorithm,
         spec: WrappingKeySpec,
+        rules: &Rules,
     ) -> Result<ImportParameters> {
-        let key = self.load(reference)?;
+        let key = self.load(key)?;
         require_external(&key)?;
+        if rules.no_import_parameters_when_pending_deletion
+            && key.state == KeyState::PendingDeletion
+        {
+            return Err(Error::StateChangeRefused { state: key.state });
+        }
         let wrapping_key = if self.settings.deterministic {
             self.pool.generate(spec, || {
                 WrappingKey::generate_from(spec, self.entropy.as_ref())
@@ -83,21 +91,16 @@ impl Kms {
         };
         let wrapping_key = wrapping_key.map_err(|e| match e {
             PoolError::Busy => Error::Throttled,
-            PoolError::Failed => Error::Internal(e.to_string()),
+            PoolError::Failed => Error::internal(e),
         })?;
-        let public_key = wrapping_key
-            .public_key_spki()
-            .map_err(|e| Error::Internal(e.to_string()))?;
-        let pkcs8 = wrapping_key
-            .to_pkcs8()
-            .map_err(|e| Error::Internal(e.to_string()))?;
+        let public_key = wrapping_key.public_key_spki().map_err(Error::internal)?;
+        let pkcs8 = wrapping_key.to_pkcs8().map_err(Error::internal)?;
         // Near the end of the clock's range the token simply lasts until its end.
         let now = self.now();
         let expires = crate::clock::later(now, TOKEN_LIFETIME).unwrap_or(crate::clock::MAX_TIME);
 
         let id = key.key_id.as_bytes();
-        let id_len =
-            u8::try_from(id.len()).map_err(|_| Error::Internal("key ID too long".into()))?;
+        let id_len = u8::try_from(id.len()).map_err(|_| Error::internal("key ID too long"))?;
         let mut payload = zeroize::Zeroizing::new(Vec::with_capacity(11 + id.len() + pkcs8.len()));
         payload.push(TOKEN_V1);
         payload.extend_from_slice(&expires.to_be_bytes());
@@ -106,7 +109,7 @@ impl Kms {
         payload.extend_from_slice(id);
         payload.extend_from_slice(pkcs8.expose());
         let sealed = seal_with(&self.token_key, self.entropy.as_ref(), TOKEN_AAD, &payload)
-            .map_err(|e| Error::Internal(e.to_string()))?;
+            .map_err(Error::internal)?;
         let import_token = B64.encode(&sealed);
         self.cache_wrapping_key(&import_token, wrapping_key);
         Ok(ImportParameters {
@@ -182,19 +185,21 @@ impl Kms {
     }
 
     /// ImportKeyMaterial. The first import binds the key to its material for ever; later
-    /// imports must bring the same bytes (to reset the expiry or restore erased material).
-    /// A PendingImport key becomes Enabled; Enabled and Disabled keys keep their state.
+    /// imports must bring the same bytes (to reset the expiry or restore erased material),
+    /// and, with `material_id`, must name the bound material by its fingerprint. A
+    /// PendingImport key becomes Enabled; Enabled and Disabled keys keep their state.
     ///
     /// # Errors
-    /// [`Error::UnsupportedOrigin`], [`Error::StateModifiedFailed`] (PendingDeletion),
+    /// [`Error::UnsupportedOrigin`], [`Error::StateChangeRefused`] (PendingDeletion),
     /// [`Error::InvalidImportToken`], [`Error::ExpiredImportToken`],
     /// [`Error::InvalidKeyMaterial`], [`Error::InvalidParameter`] for an expiry in the past.
     pub fn import_key_material(
         &self,
-        reference: &str,
+        key: &KeyRef,
         import_token: &str,
         encrypted_material: &[u8],
         expire: Option<i64>,
+        material_id: Option<&str>,
     ) -> Result<KeyRecord> {
         let now = self.now();
         // An expiry at the current second would import material that is already expired:
@@ -205,10 +210,15 @@ impl Kms {
                 "the expiry time must be later than the server time",
             ));
         }
-        let key = self.load(reference)?;
+        let key = self.load(key)?;
         require_external(&key)?;
+        if let (Some(given), Some(bound)) = (material_id, &key.material_fingerprint)
+            && given != bound
+        {
+            return Err(Error::InvalidKeyMaterial);
+        }
         if key.state == KeyState::PendingDeletion {
-            return Err(Error::StateModifiedFailed);
+            return Err(Error::StateChangeRefused { state: key.state });
         }
         let token = self.open_token(import_token)?;
         if token.key_id != key.key_id {
@@ -225,7 +235,7 @@ impl Kms {
             return Err(Error::InvalidKeyMaterial);
         }
         let fingerprint = self.fingerprint(&key.key_id, &material);
-        let (key, ()) = self.update(&key.key_id, |key, _| {
+        let (key, ()) = self.update(&KeyRef::Id(key.key_id), |key, _| {
             self.apply_import(key, &material, &fingerprint, expire)
         })?;
         tracing::info!(key_id = %key.key_id, "key material imported");
@@ -240,7 +250,7 @@ impl Kms {
         expire: Option<i64>,
     ) -> Result<()> {
         if key.state == KeyState::PendingDeletion {
-            return Err(Error::StateModifiedFailed);
+            return Err(Error::StateChangeRefused { state: key.state });
         }
         match &key.material_fingerprint {
             Some(bound) => {
@@ -258,7 +268,7 @@ impl Kms {
             .versions
             .iter_mut()
             .find(|v| v.id == primary)
-            .ok_or_else(|| Error::Internal("external key without a version".into()))?;
+            .ok_or_else(|| Error::internal("external key without a version"))?;
         version.sealed_material = Some(self.seal_material(&key_id, &primary, material)?);
         key.material_expire = expire;
         if key.state == KeyState::PendingImport {
@@ -272,10 +282,10 @@ impl Kms {
     ///
     /// # Errors
     /// Key lookup errors, [`Error::UnsupportedOrigin`].
-    pub fn delete_key_material(&self, reference: &str) -> Result<KeyRecord> {
-        let key = self.load(reference)?;
+    pub fn delete_key_material(&self, key: &KeyRef) -> Result<KeyRecord> {
+        let key = self.load(key)?;
         require_external(&key)?;
-        let (key, ()) = self.update(&key.key_id, |key, _| {
+        let (key, ()) = self.update(&KeyRef::Id(key.key_id), |key, _| {
             for v in &mut key.versions {
                 v.sealed_material = None;
             }
@@ -285,7 +295,8 @@ impl Kms {
             }
             Ok(())
         })?;
-        // Before the answer: once it says the material is gone, no copy is left on disk.
+        // `update` scrubbed the store before answering when there was material to erase;
+        // scrub anyway (cheap), in case an earlier erasure's scrub failed.
         self.store.scrub()?;
         tracing::info!(key_id = %key.key_id, "key material deleted");
         Ok(key)

@@ -1,20 +1,30 @@
 //! The key-management core. One [`Kms`] value holds the domain; protocols call its methods
-//! with domain types and map its [`Error`] to their own codes.
+//! with neutral types ([`KeyRef`], [`crate::model`]) and map its [`Error`] to their codes.
+//! It knows no protocol: no ARN grammar, no request IDs, no wire names.
 //!
 //! Methods are synchronous (storage and RSA are blocking); handlers run them on actix's
-//! blocking pool. Expiry of imported material and the end of deletion windows are applied
-//! here, against the injected clock, whenever a key is read, and by [`Kms::sweep`].
+//! blocking pool, or inline when a crypto call needs nothing but the key cache.
+//!
+//! Time-driven changes (material expiry, the end of a deletion window) are computed when a
+//! key is read, so every read sees the effective state, and persisted only by writes and by
+//! [`Kms::sweep`]: reads have no side effects.
+//!
+//! Files: `keys.rs` (lifecycle), `aliases.rs`, `tags.rs`, `crypto.rs` (Encrypt and
+//! friends), `import.rs` (BYOK), `seed.rs` (fixtures), `check.rs` (`qkms check`),
+//! `cache.rs` (the decoded-key cache), `rules.rs` (where the two APIs' state rules differ).
 
+mod aliases;
 mod cache;
 pub mod check;
+mod crypto;
 pub mod error;
 mod import;
 mod keys;
-pub mod model;
-mod ops;
 #[cfg(test)]
 mod race_tests;
+mod rules;
 pub mod seed;
+mod tags;
 #[cfg(test)]
 mod tests;
 
@@ -25,18 +35,21 @@ use std::sync::{Arc, Mutex};
 use base64::Engine as _;
 use base64::engine::general_purpose::STANDARD as B64;
 
-pub use error::{Error, Result};
-pub use import::ImportParameters;
-pub use keys::{CreateKeyInput, KeyView};
-pub use ops::{DataKey, Decrypted, Encrypted};
+pub use crypto::{
+    DataKey, Decrypted, Encrypted, MAX_DATA_KEY, MAX_PLAINTEXT, ReEncryptSide, ReEncrypted,
+};
+pub use error::{Error, Result, Unusable};
+pub use import::{ImportParameters, TOKEN_LIFETIME};
+pub use keys::{CreateKeyInput, MAX_DESCRIPTION};
+pub use rules::{Rules, StateAfterCancel};
 
-use self::model::{KeyRecord, KeyState, KeyVersion};
 use crate::clock::Clock;
 use crate::crypto::SecretBytes;
 use crate::crypto::pool::WrappingKeyPool;
 use crate::crypto::random::Entropy;
 use crate::crypto::root::{RootKey, hmac_sha256};
 use crate::crypto::wrap::WrappingKey;
+use crate::model::{KeyRecord, KeyRef, KeyState, KeyVersion};
 use crate::store::{KeyStore, StoreError};
 
 /// Metadata name under which the store remembers which root key sealed it.
@@ -48,7 +61,8 @@ const CAS_ATTEMPTS: usize = 32;
 /// Parsed wrapping keys kept in memory (by token), so repeated imports skip PKCS #8 parsing.
 const WRAP_CACHE_MAX: usize = 256;
 
-/// A key as the crypto operations need it: the record and its opened material.
+/// A key as the crypto operations need it: the record (effective state) and its opened
+/// material.
 #[derive(Debug)]
 pub(crate) struct CachedKey {
     pub(crate) record: KeyRecord,
@@ -59,9 +73,9 @@ pub(crate) struct CachedKey {
 /// Settings of a [`Kms`].
 #[derive(Debug, Clone)]
 pub struct KmsSettings {
-    /// Region in ARNs.
+    /// The region this KMS serves.
     pub region: String,
-    /// Account UID in ARNs and as `Creator`.
+    /// The account that owns its keys (their `creator`).
     pub account_id: String,
     /// Wrapping keys kept ready for GetParametersForImport (0 = generate on demand).
     pub wrapping_pool: usize,
@@ -79,10 +93,10 @@ pub struct Kms {
     fingerprint_key: SecretBytes,
     pool: WrappingKeyPool,
     wrap_cache: Mutex<HashMap<Vec<u8>, WrappingKey>>,
-    /// Decoded keys for Encrypt/Decrypt/GenerateDataKey/DescribeKey; every write through
-    /// this `Kms` invalidates the key it wrote, and fills are conditional (see `cache.rs`),
-    /// so the cache never serves a state older than an acknowledged write. (Several
-    /// processes writing one database would need a shared invalidation; see the store docs.)
+    /// Decoded keys for the crypto calls and DescribeKey; every write through this `Kms`
+    /// invalidates the key it wrote, and fills are conditional (see `cache.rs`), so the
+    /// cache never serves a state older than an acknowledged write. (Several processes
+    /// writing one database would need a shared invalidation; see the store docs.)
     key_cache: cache::KeyCache,
     settings: KmsSettings,
 }
@@ -94,13 +108,6 @@ impl fmt::Debug for Kms {
             .field("settings", &self.settings)
             .finish_non_exhaustive()
     }
-}
-
-/// A reference to a key as callers give it.
-#[derive(Debug, Clone, PartialEq, Eq)]
-enum KeyRef<'a> {
-    Id(&'a str),
-    Alias(String),
 }
 
 impl Kms {
@@ -150,8 +157,8 @@ impl Kms {
     /// opened instead, so a new root key is never accepted over an old store.
     fn check_root_key(&self) -> Result<()> {
         let wrong = || {
-            Error::Internal(
-                "the store was sealed under a different root key: restore the root key it was made with".into(),
+            Error::internal(
+                "the store was sealed under a different root key: restore the root key it was made with",
             )
         };
         let check = self.root.check_value();
@@ -193,109 +200,44 @@ impl Kms {
         self.pool.shutdown();
     }
 
-    /// The key ARN: `acs:kms:<region>:<account>:key/<id>`.
-    #[must_use]
-    pub fn key_arn(&self, key_id: &str) -> String {
-        format!(
-            "acs:kms:{}:{}:key/{key_id}",
-            self.settings.region, self.settings.account_id
-        )
-    }
-
-    /// The alias ARN: `acs:kms:<region>:<account>:alias/<name>`.
-    #[must_use]
-    pub fn alias_arn(&self, alias_name: &str) -> String {
-        format!(
-            "acs:kms:{}:{}:{alias_name}",
-            self.settings.region, self.settings.account_id
-        )
-    }
-
     /// Random bytes from the service's entropy source.
     fn random(&self, buf: &mut [u8]) -> Result<()> {
-        self.entropy
-            .fill(buf)
-            .map_err(|e| Error::Internal(e.to_string()))
+        self.entropy.fill(buf).map_err(Error::internal)
     }
 
     /// A fresh lowercase UUID (v4 layout) from the entropy source.
     fn new_uuid(&self) -> Result<String> {
-        let mut bytes = [0u8; 16];
-        self.random(&mut bytes)?;
-        Ok(uuid::Builder::from_random_bytes(bytes)
-            .into_uuid()
-            .hyphenated()
-            .to_string())
+        crate::crypto::random::new_uuid(self.entropy.as_ref()).map_err(Error::internal)
     }
 
-    /// A fresh request ID (uppercase UUID), from the service's entropy source so that a
-    /// deterministic source makes whole responses reproducible.
+    /// The service's entropy source, which the server shares for request IDs (so that a
+    /// deterministic source makes whole responses reproducible).
     #[must_use]
-    pub fn new_request_id(&self) -> String {
-        self.new_uuid()
-            .map(|u| u.to_ascii_uppercase())
-            .unwrap_or_else(|_| "00000000-0000-0000-0000-000000000000".into())
+    pub fn entropy(&self) -> Arc<dyn Entropy> {
+        self.entropy.clone()
     }
 
-    /// Parses an ID, key ARN, `alias/…` name or alias ARN.
-    fn parse_ref<'a>(&self, reference: &'a str) -> Result<KeyRef<'a>> {
-        if let Some(rest) = reference.strip_prefix("acs:kms:") {
-            // acs:kms:<region>:<account>:key/<id>  or  acs:kms:<region>:<account>:alias/<name>
-            let mut parts = rest.splitn(3, ':');
-            let (Some(region), Some(account), Some(resource)) =
-                (parts.next(), parts.next(), parts.next())
-            else {
-                return Err(Error::KeyNotFound);
-            };
-            if region != self.settings.region || account != self.settings.account_id {
-                return Err(Error::KeyNotFound);
-            }
-            if let Some(id) = resource.strip_prefix("key/") {
-                return if id.is_empty() {
-                    Err(Error::KeyNotFound)
-                } else {
-                    Ok(KeyRef::Id(id))
-                };
-            }
-            if resource.starts_with("alias/") {
-                return Ok(KeyRef::Alias(resource.to_owned()));
-            }
-            return Err(Error::KeyNotFound);
-        }
-        if reference.starts_with("alias/") {
-            return Ok(KeyRef::Alias(reference.to_owned()));
-        }
-        Ok(KeyRef::Id(reference))
-    }
-
-    /// Resolves any key reference to a key ID (without loading the key).
-    fn resolve_id(&self, reference: &str) -> Result<String> {
-        match self.parse_ref(reference)? {
-            KeyRef::Id(id) => Ok(id.to_owned()),
+    /// The key ID a reference names (without loading the key).
+    fn resolve(&self, key: &KeyRef) -> Result<String> {
+        match key {
+            KeyRef::Id(id) => Ok(id.clone()),
             KeyRef::Alias(name) => self
                 .store
-                .get_alias(&name)?
+                .get_alias(name)?
                 .map(|a| a.key_id)
                 .ok_or(Error::AliasNotFound),
         }
     }
 
-    /// Loads a key by reference, applying expiry and deletion windows first.
-    fn load(&self, reference: &str) -> Result<KeyRecord> {
-        let id = self.resolve_id(reference)?;
-        self.load_id(&id)
+    /// A key by reference, in its effective state.
+    fn load(&self, key: &KeyRef) -> Result<KeyRecord> {
+        self.load_id(&self.resolve(key)?)
     }
 
+    /// A key by ID, in its effective state (see [`effective`]); no write.
     fn load_id(&self, id: &str) -> Result<KeyRecord> {
-        for _ in 0..CAS_ATTEMPTS {
-            let key = self.store.get_key(id)?.ok_or(Error::KeyNotFound)?;
-            match self.settle(key)? {
-                Settled::Unchanged(k) => return Ok(*k),
-                Settled::Deleted => return Err(Error::KeyNotFound),
-                Settled::Changed => {}
-            }
-        }
-        Err(Error::Internal("key kept changing while being read".into()))
+        let key = self.store.get_key(id)?.ok_or(Error::KeyNotFound)?;
+        effective(key, self.clock.now()).ok_or(Error::KeyNotFound)
     }
 
     /// Forgets a cached key; called after every store write to it.
@@ -308,15 +250,15 @@ impl Kms {
         self.key_cache.invalidate_all();
     }
 
-    /// True when a crypto operation on `reference` (an ID or key ARN, not an alias) would
-    /// be served from memory alone, so the caller may run it on the async executor
-    /// instead of handing it to the blocking pool. A key evicted in between costs one
+    /// True when a crypto operation on `key` would be served from memory alone, so the
+    /// caller may run it on the async executor instead of handing it to the blocking pool
+    /// (only a key ID can tell without a store read). A key evicted in between costs one
     /// store read on the executor, which is rare and short.
     #[must_use]
-    pub fn is_hot(&self, reference: &str) -> bool {
-        match self.parse_ref(reference) {
-            Ok(KeyRef::Id(id)) => self.is_hot_id(id),
-            _ => false,
+    pub fn is_hot(&self, key: &KeyRef) -> bool {
+        match key {
+            KeyRef::Id(id) => self.is_hot_id(id),
+            KeyRef::Alias(_) => false,
         }
     }
 
@@ -335,7 +277,7 @@ impl Kms {
     }
 
     /// A key by ID for the crypto operations: from the cache unless something is due on
-    /// it, else loaded (settled), opened and cached.
+    /// it, else loaded (effective state), opened and cached.
     pub(crate) fn cached(&self, id: &str) -> Result<Arc<CachedKey>> {
         let now = self.clock.now();
         if let Some(hit) = self.key_cache.get(id)
@@ -358,81 +300,88 @@ impl Kms {
         Ok(entry)
     }
 
-    /// Applies what time has made due (material expiry, end of a deletion window) to a
-    /// freshly read key, persisting the change.
-    fn settle(&self, mut key: KeyRecord) -> Result<Settled> {
-        let now = self.clock.now();
-        if key.delete_date.is_some_and(|t| t <= now) && key.state == KeyState::PendingDeletion {
-            self.store.delete_key(&key.key_id)?;
-            self.forget(&key.key_id);
-            self.store.scrub()?;
-            tracing::info!(key_id = %key.key_id, "key deleted at the end of its deletion window");
-            return Ok(Settled::Deleted);
-        }
-        if !expire_material(&mut key, now) {
-            return Ok(Settled::Unchanged(Box::new(key)));
-        }
-        let written = self.store.update_key(&key);
-        self.forget(&key.key_id);
-        match written {
-            Ok(_) => {
-                self.store.scrub()?;
-                tracing::info!(key_id = %key.key_id, "imported key material expired and was erased");
-                Ok(Settled::Changed)
-            }
-            Err(StoreError::Conflict) => Ok(Settled::Changed),
-            Err(StoreError::NotFound) => Ok(Settled::Deleted),
-            Err(e) => Err(e.into()),
-        }
-    }
-
     /// Read-modify-write of one key with compare-and-swap, retried on conflict. `change`
-    /// sees the settled key and may refuse with an error; nothing is written then.
+    /// sees the key in its effective state and may refuse with an error; nothing is written
+    /// then. A write that leaves less sealed material than the store held (the change's own,
+    /// or an expiry it persists) scrubs the store before returning.
     fn update<T>(
         &self,
-        reference: &str,
+        key: &KeyRef,
         mut change: impl FnMut(&mut KeyRecord, i64) -> Result<T>,
     ) -> Result<(KeyRecord, T)> {
-        let id = self.resolve_id(reference)?;
+        let id = self.resolve(key)?;
         for _ in 0..CAS_ATTEMPTS {
-            let mut key = self.load_id(&id)?;
+            let stored = self.store.get_key(&id)?.ok_or(Error::KeyNotFound)?;
             let now = self.clock.now();
-            let out = change(&mut key, now)?;
-            let written = self.store.update_key(&key);
+            let mut record = effective(stored.clone(), now).ok_or(Error::KeyNotFound)?;
+            let out = change(&mut record, now)?;
+            let written = self.store.update_key(&record);
             // After the write, not before: a fill that read the old record is refused from
             // here on (see `cache.rs`).
             self.forget(&id);
             match written {
                 Ok(revision) => {
-                    key.revision = revision;
-                    return Ok((key, out));
+                    record.revision = revision;
+                    if sealed_count(&record) < sealed_count(&stored) {
+                        self.store.scrub()?;
+                    }
+                    return Ok((record, out));
                 }
                 Err(StoreError::Conflict) => {}
                 Err(StoreError::NotFound) => return Err(Error::KeyNotFound),
                 Err(e) => return Err(e.into()),
             }
         }
-        Err(Error::Internal(
-            "too many concurrent updates of one key".into(),
-        ))
+        Err(Error::internal("too many concurrent updates of one key"))
     }
 
-    /// Applies due expiries and deletions to every key that needs it; returns how many
-    /// keys changed. Run periodically so material is erased even when nobody asks.
+    /// Persists what time has made due (material expiry, the end of a deletion window) for
+    /// every key that needs it, erasing for good; returns how many keys changed. Run every
+    /// second, so material is erased even when nobody asks.
     ///
     /// # Errors
-    /// Store failures.
+    /// Store failures of the listing; a key that cannot be settled is logged and skipped.
     pub fn sweep(&self) -> Result<usize> {
         let due = self.store.keys_due(self.clock.now())?;
         let mut changed = 0;
         for id in due {
-            match self.load_id(&id) {
-                Ok(_) | Err(Error::KeyNotFound) => changed += 1,
-                // One key that cannot be settled must not stop the others'.
+            match self.settle(&id) {
+                Ok(true) => changed += 1,
+                Ok(false) => {}
                 Err(e) => tracing::error!(key_id = %id, error = %e, "sweep could not settle a key"),
             }
         }
         Ok(changed)
+    }
+
+    /// Persists the effective state of one key; returns whether anything changed.
+    fn settle(&self, id: &str) -> Result<bool> {
+        for _ in 0..CAS_ATTEMPTS {
+            let Some(stored) = self.store.get_key(id)? else {
+                return Ok(false);
+            };
+            let written = match effective(stored.clone(), self.clock.now()) {
+                None => {
+                    self.store.delete_key(id)?;
+                    tracing::info!(key_id = %id, "key deleted at the end of its deletion window");
+                    Ok(0)
+                }
+                Some(record) if record == stored => return Ok(false),
+                Some(record) => self.store.update_key(&record),
+            };
+            self.forget(id);
+            match written {
+                Ok(_) => {
+                    self.store.scrub()?;
+                    tracing::info!(key_id = %id, "due changes persisted and erased material scrubbed");
+                    return Ok(true);
+                }
+                Err(StoreError::Conflict) => {}
+                Err(StoreError::NotFound) => return Ok(false),
+                Err(e) => return Err(e.into()),
+            }
+        }
+        Err(Error::internal("too many concurrent updates of one key"))
     }
 
     /// Associated data that binds sealed material to its key and version.
@@ -458,7 +407,7 @@ impl Kms {
                 &Self::material_aad(key_id, version_id),
                 material.expose(),
             )
-            .map_err(|e| Error::Internal(e.to_string()))?;
+            .map_err(Error::internal)?;
         Ok(B64.encode(sealed))
     }
 
@@ -469,11 +418,11 @@ impl Kms {
         };
         let bytes = B64
             .decode(sealed)
-            .map_err(|e| Error::Internal(format!("stored material: {e}")))?;
+            .map_err(|e| Error::internal(format!("stored material of {key_id}: {e}")))?;
         self.root
             .open(&Self::material_aad(key_id, &version.id), &bytes)
             .map(Some)
-            .map_err(|e| Error::Internal(format!("stored material of {key_id}: {e}")))
+            .map_err(|e| Error::internal(format!("stored material of {key_id}: {e}")))
     }
 
     /// The fingerprint that binds a key to its first imported material.
@@ -486,6 +435,31 @@ impl Kms {
         zeroize::Zeroize::zeroize(&mut msg);
         out
     }
+}
+
+fn sealed_count(key: &KeyRecord) -> usize {
+    key.versions
+        .iter()
+        .filter(|v| v.sealed_material.is_some())
+        .count()
+}
+
+/// A key as it is at `now`: `None` once its deletion window has ended; without material
+/// (and PendingImport, unless PendingDeletion) from the second its material expires.
+fn effective(mut key: KeyRecord, now: i64) -> Option<KeyRecord> {
+    if key.state == KeyState::PendingDeletion && key.delete_date.is_some_and(|t| t <= now) {
+        return None;
+    }
+    if key.material_expire.is_some_and(|expire| now >= expire) {
+        for v in &mut key.versions {
+            v.sealed_material = None;
+        }
+        key.material_expire = None;
+        if matches!(key.state, KeyState::Enabled | KeyState::Disabled) {
+            key.state = KeyState::PendingImport;
+        }
+    }
+    Some(key)
 }
 
 /// A service for unit tests: `store`, `clock`, OS entropy, a fresh root key, no pool.
@@ -505,29 +479,4 @@ pub(crate) fn test_kms(store: Arc<dyn KeyStore>, clock: Arc<dyn Clock>) -> Kms {
         },
     )
     .expect("a service over a fresh store")
-}
-
-enum Settled {
-    Unchanged(Box<KeyRecord>),
-    Changed,
-    Deleted,
-}
-
-/// Erases expired material: from the expiry second on, the key holds no material and
-/// shows PendingImport (a PendingDeletion key keeps that state). Returns whether it changed.
-fn expire_material(key: &mut KeyRecord, now: i64) -> bool {
-    let Some(expire) = key.material_expire else {
-        return false;
-    };
-    if now < expire {
-        return false;
-    }
-    for v in &mut key.versions {
-        v.sealed_material = None;
-    }
-    key.material_expire = None;
-    if matches!(key.state, KeyState::Enabled | KeyState::Disabled) {
-        key.state = KeyState::PendingImport;
-    }
-    true
 }

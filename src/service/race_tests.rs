@@ -7,10 +7,10 @@ use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::{Arc, Barrier};
 use std::time::Duration;
 
-use super::model::{Alias, EncryptionContext, KeyRecord, KeyState};
 use super::seed::SeedFile;
 use super::*;
 use crate::clock::{ControlledClock, Mode};
+use crate::model::{Alias, EncryptionContext, KeyRecord, KeyRef, KeyState};
 use crate::store::{MemoryStore, Page};
 
 /// A memory store whose reads take a while after fetching, so that a reader's copy is old
@@ -102,9 +102,11 @@ enum Change {
 impl Change {
     fn apply(self, kms: &Kms, id: &str) {
         match self {
-            Self::DeleteMaterial => drop(kms.delete_key_material(id).unwrap()),
-            Self::Disable => drop(kms.disable_key(id).unwrap()),
-            Self::ScheduleDeletion => drop(kms.schedule_key_deletion(id, 7).unwrap()),
+            Self::DeleteMaterial => drop(kms.delete_key_material(&KeyRef::plain(id)).unwrap()),
+            Self::Disable => drop(kms.disable_key(&KeyRef::plain(id)).unwrap()),
+            Self::ScheduleDeletion => {
+                drop(kms.schedule_key_deletion(&KeyRef::plain(id), 7).unwrap())
+            }
         }
     }
 
@@ -134,7 +136,7 @@ fn round(kms: &Arc<Kms>, id: &str, change: Change) -> usize {
                 start.wait();
                 while !stop.load(Ordering::SeqCst) {
                     let after_ack = acked.load(Ordering::SeqCst);
-                    let ok = kms.encrypt(id.as_str(), b"x", &EncryptionContext::new());
+                    let ok = kms.encrypt(&KeyRef::plain(&id), b"x", &EncryptionContext::new());
                     if after_ack && ok.is_ok() {
                         late.fetch_add(1, Ordering::SeqCst);
                     }
@@ -151,7 +153,10 @@ fn round(kms: &Arc<Kms>, id: &str, change: Change) -> usize {
     for r in readers {
         r.join().unwrap();
     }
-    assert_eq!(kms.describe_key(id).unwrap().key.state, change.expected());
+    assert_eq!(
+        kms.describe_key(&KeyRef::plain(id)).unwrap().state,
+        change.expected()
+    );
     late_successes.load(Ordering::SeqCst)
 }
 
@@ -167,7 +172,7 @@ fn no_request_after_an_acknowledged_change_sees_the_old_state() {
     for i in 0..300 {
         let id = external_key(&kms, i);
         // Warm the cache, as a busy key is.
-        kms.encrypt(&id, b"warm", &EncryptionContext::new())
+        kms.encrypt(&KeyRef::plain(&id), b"warm", &EncryptionContext::new())
             .unwrap();
         late += round(&kms, &id, changes[i % changes.len()]);
     }

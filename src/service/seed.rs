@@ -32,12 +32,12 @@ use serde::{Deserialize, Serialize};
 use serde_json::Value;
 use sha2::Digest as _;
 
-use super::model::{
-    Alias, KeyRecord, KeySpec, KeyState, KeyUsage, KeyVersion, Origin, ProtectionLevel,
-};
-use super::{Error, Kms, Result};
+use super::{Error, Kms, Result, Rules, StateAfterCancel};
 use crate::clock::{iso8601, parse_iso8601};
 use crate::crypto::SecretBytes;
+use crate::model::{
+    Alias, KeyRecord, KeyRef, KeySpec, KeyState, KeyUsage, KeyVersion, Origin, ProtectionLevel,
+};
 use crate::store::StoreError;
 
 /// A seed file.
@@ -136,6 +136,15 @@ pub const EXPORT_WITHOUT_MATERIAL_NOTE: &str = "\
 
 ";
 
+/// A seed file states what it wants: no API's quota applies to it.
+const SEED_RULES: Rules = Rules {
+    after_cancel: StateAfterCancel::Enabled,
+    frozen_when_pending_deletion: false,
+    no_import_parameters_when_pending_deletion: false,
+    max_tags: usize::MAX,
+    max_aliases_per_key: None,
+};
+
 /// Default creation date of seeded keys: 2024-01-01T00:00:00Z.
 const DEFAULT_CREATED: i64 = 1_704_067_200;
 
@@ -167,6 +176,84 @@ fn derived_version_id(key_id: &str, index: usize) -> String {
         .to_string()
 }
 
+/// A seeded version's material, decoded and checked against the key spec.
+fn seed_material(id: &str, spec: KeySpec, v: &SeedVersion) -> Result<Option<SecretBytes>> {
+    let material = match (&v.material_hex, &v.material_base64) {
+        (Some(h), None) => Some(SecretBytes::new(
+            hex::decode(h.trim()).map_err(|_| conflict(id, "material_hex is not hex"))?,
+        )),
+        (None, Some(b)) => {
+            Some(SecretBytes::new(B64.decode(b.trim()).map_err(|_| {
+                conflict(id, "material_base64 is not base64")
+            })?))
+        }
+        (None, None) => None,
+        (Some(_), Some(_)) => {
+            return Err(conflict(
+                id,
+                "give material_hex or material_base64, not both",
+            ));
+        }
+    };
+    if let Some(m) = &material
+        && m.len() != spec.material_len()
+    {
+        return Err(conflict(
+            id,
+            &format!(
+                "{} material must be {} bytes",
+                spec.as_str(),
+                spec.material_len()
+            ),
+        ));
+    }
+    Ok(material)
+}
+
+/// A seeded key's state, deletion date and material expiry, checked against each other.
+fn seed_state(
+    seed: &SeedKey,
+    origin: Origin,
+    has_material: bool,
+) -> Result<(KeyState, Option<i64>, Option<i64>)> {
+    let id = seed.key_id.as_str();
+    let state = match seed.state.as_deref() {
+        None if has_material => KeyState::Enabled,
+        None => KeyState::PendingImport,
+        Some(s) => {
+            KeyState::parse(s).ok_or_else(|| conflict(id, &format!("unknown state {s:?}")))?
+        }
+    };
+    if state == KeyState::PendingImport && (origin != Origin::External || has_material) {
+        return Err(conflict(
+            id,
+            "PendingImport is for EXTERNAL keys without material",
+        ));
+    }
+    if matches!(state, KeyState::Enabled | KeyState::Disabled) && !has_material {
+        return Err(conflict(id, "an Enabled or Disabled key needs material"));
+    }
+    let delete_date = time(id, "delete_date", seed.delete_date.as_deref())?;
+    if (state == KeyState::PendingDeletion) != delete_date.is_some() {
+        return Err(conflict(
+            id,
+            "delete_date is given exactly for PendingDeletion keys",
+        ));
+    }
+    let material_expire = time(
+        id,
+        "material_expire_time",
+        seed.material_expire_time.as_deref(),
+    )?;
+    if material_expire.is_some() && (origin != Origin::External || !has_material) {
+        return Err(conflict(
+            id,
+            "material_expire_time is for EXTERNAL keys with material",
+        ));
+    }
+    Ok((state, delete_date, material_expire))
+}
+
 /// The definition of a key as a seed describes it, with material decoded.
 struct Definition {
     record: KeyRecord,
@@ -174,71 +261,30 @@ struct Definition {
 }
 
 impl Kms {
-    fn definition(&self, seed: &SeedKey) -> Result<Definition> {
+    /// A seeded key's versions and their decoded material; a KMS key listed without
+    /// versions gets one with fresh random material.
+    fn seed_versions(
+        &self,
+        seed: &SeedKey,
+        spec: KeySpec,
+        origin: Origin,
+        created: i64,
+    ) -> Result<(Vec<KeyVersion>, Vec<Option<SecretBytes>>)> {
         let id = seed.key_id.as_str();
-        if id.is_empty() || id.len() > 255 || id.contains(['/', ':']) {
-            return Err(conflict(
-                id,
-                "key_id must be 1-255 characters without '/' or ':'",
-            ));
-        }
-        let spec = match seed.key_spec.as_deref().unwrap_or("Aliyun_AES_256") {
-            "SYMMETRIC_DEFAULT" => KeySpec::Aes256,
-            s => {
-                KeySpec::parse(s).ok_or_else(|| conflict(id, &format!("unknown key_spec {s:?}")))?
-            }
-        };
-        let origin = match seed.origin.as_deref().unwrap_or("Aliyun_KMS") {
-            "AWS_KMS" => Origin::Kms,
-            s => Origin::parse(s).ok_or_else(|| conflict(id, &format!("unknown origin {s:?}")))?,
-        };
-        let created =
-            time(id, "creation_date", seed.creation_date.as_deref())?.unwrap_or(DEFAULT_CREATED);
         let mut versions = Vec::new();
         let mut materials = Vec::new();
         for (i, v) in seed.versions.iter().enumerate() {
-            let material = match (&v.material_hex, &v.material_base64) {
-                (Some(h), None) => Some(SecretBytes::new(
-                    hex::decode(h.trim()).map_err(|_| conflict(id, "material_hex is not hex"))?,
-                )),
-                (None, Some(b)) => {
-                    Some(SecretBytes::new(B64.decode(b.trim()).map_err(|_| {
-                        conflict(id, "material_base64 is not base64")
-                    })?))
-                }
-                (None, None) => None,
-                (Some(_), Some(_)) => {
-                    return Err(conflict(
-                        id,
-                        "give material_hex or material_base64, not both",
-                    ));
-                }
-            };
-            if let Some(m) = &material
-                && m.len() != spec.material_len()
-            {
-                return Err(conflict(
-                    id,
-                    &format!(
-                        "{} material must be {} bytes",
-                        spec.as_str(),
-                        spec.material_len()
-                    ),
-                ));
-            }
-            let version_id = v
-                .version_id
-                .clone()
-                .unwrap_or_else(|| derived_version_id(id, i));
+            materials.push(seed_material(id, spec, v)?);
             versions.push(KeyVersion {
                 created: time(id, "creation_date", v.creation_date.as_deref())?.unwrap_or(created),
                 sealed_material: None,
-                id: version_id,
+                id: v
+                    .version_id
+                    .clone()
+                    .unwrap_or_else(|| derived_version_id(id, i)),
             });
-            materials.push(material);
         }
         if versions.is_empty() {
-            // One version; a KMS key without given material gets fresh material.
             versions.push(KeyVersion {
                 id: derived_version_id(id, 0),
                 created,
@@ -262,41 +308,32 @@ impl Kms {
         if origin == Origin::External && versions.len() > 1 {
             return Err(conflict(id, "an EXTERNAL key has exactly one version"));
         }
-        let has_material = materials.iter().any(Option::is_some);
-        let state = match seed.state.as_deref() {
-            None if has_material => KeyState::Enabled,
-            None => KeyState::PendingImport,
-            Some(s) => {
-                KeyState::parse(s).ok_or_else(|| conflict(id, &format!("unknown state {s:?}")))?
+        Ok((versions, materials))
+    }
+
+    fn definition(&self, seed: &SeedKey) -> Result<Definition> {
+        let id = seed.key_id.as_str();
+        if id.is_empty() || id.len() > 255 || id.contains(['/', ':']) {
+            return Err(conflict(
+                id,
+                "key_id must be 1-255 characters without '/' or ':'",
+            ));
+        }
+        let spec = match seed.key_spec.as_deref().unwrap_or("Aliyun_AES_256") {
+            "SYMMETRIC_DEFAULT" => KeySpec::Aes256,
+            s => {
+                KeySpec::parse(s).ok_or_else(|| conflict(id, &format!("unknown key_spec {s:?}")))?
             }
         };
-        if state == KeyState::PendingImport && (origin != Origin::External || has_material) {
-            return Err(conflict(
-                id,
-                "PendingImport is for EXTERNAL keys without material",
-            ));
-        }
-        if matches!(state, KeyState::Enabled | KeyState::Disabled) && !has_material {
-            return Err(conflict(id, "an Enabled or Disabled key needs material"));
-        }
-        let delete_date = time(id, "delete_date", seed.delete_date.as_deref())?;
-        if (state == KeyState::PendingDeletion) != delete_date.is_some() {
-            return Err(conflict(
-                id,
-                "delete_date is given exactly for PendingDeletion keys",
-            ));
-        }
-        let material_expire = time(
-            id,
-            "material_expire_time",
-            seed.material_expire_time.as_deref(),
-        )?;
-        if material_expire.is_some() && (origin != Origin::External || !has_material) {
-            return Err(conflict(
-                id,
-                "material_expire_time is for EXTERNAL keys with material",
-            ));
-        }
+        let origin = match seed.origin.as_deref().unwrap_or("Aliyun_KMS") {
+            "AWS_KMS" => Origin::Kms,
+            s => Origin::parse(s).ok_or_else(|| conflict(id, &format!("unknown origin {s:?}")))?,
+        };
+        let created =
+            time(id, "creation_date", seed.creation_date.as_deref())?.unwrap_or(DEFAULT_CREATED);
+        let (versions, materials) = self.seed_versions(seed, spec, origin, created)?;
+        let has_material = materials.iter().any(Option::is_some);
+        let (state, delete_date, material_expire) = seed_state(seed, origin, has_material)?;
         let primary_version = versions.last().map(|v| v.id.clone()).unwrap_or_default();
         let material_fingerprint = match (origin, materials.first()) {
             (Origin::External, Some(Some(m))) => Some(self.fingerprint(id, m)),
@@ -438,9 +475,10 @@ impl Kms {
                     ));
                 }
                 None => {
-                    self.create_alias(&alias.name, &alias.key_id).map_err(|e| {
-                        Error::invalid("Seed", format!("alias {}: {e}", alias.name))
-                    })?;
+                    self.create_alias(&alias.name, &KeyRef::Id(alias.key_id.clone()), &SEED_RULES)
+                        .map_err(|e| {
+                            Error::invalid("Seed", format!("alias {}: {e}", alias.name))
+                        })?;
                     report.aliases_created += 1;
                 }
             }
@@ -517,7 +555,7 @@ mod tests {
 
     use super::*;
     use crate::clock::{ControlledClock, Mode};
-    use crate::service::model::EncryptionContext;
+    use crate::model::EncryptionContext;
     use crate::store::MemoryStore;
 
     const EXAMPLE: &str = include_str!("../../examples/seed.toml");
@@ -545,25 +583,27 @@ mod tests {
             (0, 4, 0)
         );
 
-        let rotated = kms.describe_key("alias/fixture-rotated").unwrap().key;
+        let rotated = kms
+            .describe_key(&KeyRef::plain("alias/fixture-rotated"))
+            .unwrap();
         assert_eq!(rotated.versions.len(), 2);
         assert_eq!(
             rotated.primary_version,
             "0a0a0a0a-0000-4000-8000-0000000000b2"
         );
         let ext = kms
-            .describe_key("0a0a0a0a-0000-4000-8000-000000000003")
-            .unwrap()
-            .key;
+            .describe_key(&KeyRef::plain("0a0a0a0a-0000-4000-8000-000000000003"))
+            .unwrap();
         assert_eq!(ext.state, KeyState::Enabled);
         assert_eq!(ext.material_expire, parse_iso8601("2099-01-01T00:00:00Z"));
         let pending = kms
-            .describe_key("0a0a0a0a-0000-4000-8000-000000000004")
-            .unwrap()
-            .key;
+            .describe_key(&KeyRef::plain("0a0a0a0a-0000-4000-8000-000000000004"))
+            .unwrap();
         assert_eq!(pending.state, KeyState::PendingImport);
         assert_eq!(
-            kms.describe_key("alias/fixture").unwrap().key.created,
+            kms.describe_key(&KeyRef::plain("alias/fixture"))
+                .unwrap()
+                .created,
             DEFAULT_CREATED
         );
     }
@@ -585,7 +625,7 @@ mod tests {
                 .unwrap();
             let ctx: EncryptionContext =
                 serde_json::from_value(case["EncryptionContext"].clone()).unwrap();
-            let out = kms.decrypt(&blob, &ctx).unwrap();
+            let out = kms.decrypt(&blob, &ctx, None).unwrap();
             assert_eq!(
                 out.plaintext.expose(),
                 case["Plaintext"].as_str().unwrap().as_bytes()
@@ -619,9 +659,14 @@ mod tests {
             );
         }
         // Keys are checked before any is written.
-        assert!(kms.describe_key("new-key-after-the-conflict").is_err());
+        assert!(
+            kms.describe_key(&KeyRef::plain("new-key-after-the-conflict"))
+                .is_err()
+        );
         assert_eq!(
-            kms.describe_key("alias/fixture").unwrap().key.description,
+            kms.describe_key(&KeyRef::plain("alias/fixture"))
+                .unwrap()
+                .description,
             "fixture: KMS key with one version"
         );
     }
@@ -679,10 +724,14 @@ key_id = "a/b""#,
                 tags: BTreeMap::new(),
             })
             .unwrap();
-        a.disable_key(&made.key.key_id).unwrap();
-        a.enable_key(&made.key.key_id).unwrap();
+        a.disable_key(&KeyRef::plain(&made.key_id)).unwrap();
+        a.enable_key(&KeyRef::plain(&made.key_id)).unwrap();
         let ct = a
-            .encrypt(&made.key.key_id, b"round trip", &EncryptionContext::new())
+            .encrypt(
+                &KeyRef::plain(&made.key_id),
+                b"round trip",
+                &EncryptionContext::new(),
+            )
             .unwrap();
 
         let exported = a.export_seed(true).unwrap();
@@ -690,7 +739,7 @@ key_id = "a/b""#,
         let b = kms();
         b.load_seed(&toml::from_str(&text).unwrap()).unwrap();
         assert_eq!(
-            b.decrypt(&ct.blob, &EncryptionContext::new())
+            b.decrypt(&ct.blob, &EncryptionContext::new(), None)
                 .unwrap()
                 .plaintext
                 .expose(),
@@ -710,7 +759,7 @@ key_id = "a/b""#,
         let err = c.load_seed(&bare).unwrap_err().to_string();
         assert!(err.contains("--include-material"), "{err}");
         assert!(
-            c.describe_key("alias/fixture").is_err(),
+            c.describe_key(&KeyRef::plain("alias/fixture")).is_err(),
             "nothing is loaded"
         );
         // EXTERNAL keys alone load as PendingImport with their version IDs, so importing
@@ -723,7 +772,7 @@ key_id = "a/b""#,
         assert!(!external.keys.is_empty());
         c.load_seed(&external).unwrap();
         for k in &external.keys {
-            let loaded = c.describe_key(&k.key_id).unwrap().key;
+            let loaded = c.describe_key(&KeyRef::plain(&k.key_id)).unwrap();
             assert!(!loaded.has_material());
             assert!(matches!(
                 loaded.state,

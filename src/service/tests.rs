@@ -5,11 +5,11 @@ use std::sync::Arc;
 
 use aws_lc_rs::rsa::{OAEP_SHA256_MGF1SHA256, OaepPublicEncryptingKey, PublicEncryptingKey};
 
-use super::model::{EncryptionContext, KeySpec, KeyState, KeyUsage, Origin, ProtectionLevel};
 use super::*;
 use crate::clock::{ControlledClock, Mode};
 use crate::crypto::random::OsEntropy;
 use crate::crypto::wrap::{WrappingAlgorithm, WrappingKeySpec};
+use crate::model::{EncryptionContext, KeySpec, KeyState, KeyUsage, Origin, ProtectionLevel};
 use crate::store::MemoryStore;
 
 const T0: i64 = 1_704_067_200; // 2024-01-01T00:00:00Z
@@ -30,8 +30,30 @@ fn create(kms: &Kms, origin: Origin, spec: KeySpec) -> String {
         tags: Default::default(),
     })
     .unwrap()
-    .key
     .key_id
+}
+
+/// A key by ID.
+fn k(id: &str) -> KeyRef {
+    KeyRef::Id(id.to_owned())
+}
+
+/// The Aliyun API's choices (the lenient ones): the service tests need one set.
+const RULES: Rules = Rules {
+    after_cancel: StateAfterCancel::Enabled,
+    frozen_when_pending_deletion: false,
+    no_import_parameters_when_pending_deletion: false,
+    max_tags: 20,
+    max_aliases_per_key: None,
+};
+
+/// Why a key in state `s` cannot do cryptography.
+fn unusable(s: KeyState) -> Unusable {
+    match s {
+        KeyState::Disabled => Unusable::Disabled,
+        KeyState::PendingDeletion => Unusable::PendingDeletion,
+        KeyState::PendingImport | KeyState::Enabled => Unusable::NoMaterial,
+    }
 }
 
 fn wrap(public_der: &[u8], material: &[u8]) -> Vec<u8> {
@@ -44,17 +66,29 @@ fn wrap(public_der: &[u8], material: &[u8]) -> Vec<u8> {
 }
 
 /// GetParametersForImport + wrap + ImportKeyMaterial.
-fn import(kms: &Kms, id: &str, material: &[u8], expire: Option<i64>) -> Result<model::KeyRecord> {
+fn import(
+    kms: &Kms,
+    id: &str,
+    material: &[u8],
+    expire: Option<i64>,
+) -> Result<crate::model::KeyRecord> {
     let p = kms.get_parameters_for_import(
-        id,
+        &k(id),
         WrappingAlgorithm::RsaesOaepSha256,
         WrappingKeySpec::Rsa2048,
+        &RULES,
     )?;
-    kms.import_key_material(id, &p.import_token, &wrap(&p.public_key, material), expire)
+    kms.import_key_material(
+        &k(id),
+        &p.import_token,
+        &wrap(&p.public_key, material),
+        expire,
+        None,
+    )
 }
 
 fn state(kms: &Kms, id: &str) -> KeyState {
-    kms.describe_key(id).unwrap().key.state
+    kms.describe_key(&k(id)).unwrap().state
 }
 
 fn ctx() -> EncryptionContext {
@@ -67,8 +101,8 @@ fn external_key_lifecycle_and_import_rules() {
     let id = create(&kms, Origin::External, KeySpec::Aes256);
     assert_eq!(state(&kms, &id), KeyState::PendingImport);
     assert!(matches!(
-        kms.encrypt(&id, b"x", &ctx()),
-        Err(Error::KeyUnusable(KeyState::PendingImport))
+        kms.encrypt(&k(&id), b"x", &ctx()),
+        Err(Error::Unusable(Unusable::NoMaterial))
     ));
 
     // Wrong sizes.
@@ -92,16 +126,19 @@ fn external_key_lifecycle_and_import_rules() {
 
     let material = [7u8; 32];
     import(&kms, &id, &material, Some(T0 + 3600)).unwrap();
-    let key = kms.describe_key(&id).unwrap().key;
+    let key = kms.describe_key(&k(&id)).unwrap();
     assert_eq!(key.state, KeyState::Enabled);
     assert_eq!(key.material_expire, Some(T0 + 3600));
-    let ct = kms.encrypt(&id, b"hello", &ctx()).unwrap();
+    let ct = kms.encrypt(&k(&id), b"hello", &ctx()).unwrap();
     assert_eq!(
-        kms.decrypt(&ct.blob, &ctx()).unwrap().plaintext.expose(),
+        kms.decrypt(&ct.blob, &ctx(), None)
+            .unwrap()
+            .plaintext
+            .expose(),
         b"hello"
     );
     assert!(matches!(
-        kms.decrypt(&ct.blob, &EncryptionContext::new()),
+        kms.decrypt(&ct.blob, &EncryptionContext::new(), None),
         Err(Error::InvalidCiphertext)
     ));
 
@@ -111,7 +148,7 @@ fn external_key_lifecycle_and_import_rules() {
         Err(Error::InvalidKeyMaterial)
     ));
     import(&kms, &id, &material, None).unwrap();
-    assert_eq!(kms.describe_key(&id).unwrap().key.material_expire, None);
+    assert_eq!(kms.describe_key(&k(&id)).unwrap().material_expire, None);
 
     // Expiry: from the expiry second on, PendingImport, material erased.
     import(&kms, &id, &material, Some(T0 + 10)).unwrap();
@@ -119,10 +156,10 @@ fn external_key_lifecycle_and_import_rules() {
     assert_eq!(state(&kms, &id), KeyState::Enabled);
     clock.set(T0 + 10).unwrap();
     assert_eq!(state(&kms, &id), KeyState::PendingImport);
-    assert!(!kms.describe_key(&id).unwrap().key.has_material());
+    assert!(!kms.describe_key(&k(&id)).unwrap().has_material());
     assert!(matches!(
-        kms.decrypt(&ct.blob, &ctx()),
-        Err(Error::KeyUnusable(KeyState::PendingImport))
+        kms.decrypt(&ct.blob, &ctx(), None),
+        Err(Error::Unusable(Unusable::NoMaterial))
     ));
     assert!(matches!(
         import(&kms, &id, &[9; 32], None),
@@ -130,20 +167,26 @@ fn external_key_lifecycle_and_import_rules() {
     ));
     import(&kms, &id, &material, None).unwrap();
     assert_eq!(
-        kms.decrypt(&ct.blob, &ctx()).unwrap().plaintext.expose(),
+        kms.decrypt(&ct.blob, &ctx(), None)
+            .unwrap()
+            .plaintext
+            .expose(),
         b"hello"
     );
 
     // DeleteKeyMaterial, then restore.
-    kms.delete_key_material(&id).unwrap();
+    kms.delete_key_material(&k(&id)).unwrap();
     assert_eq!(state(&kms, &id), KeyState::PendingImport);
     assert!(matches!(
-        kms.decrypt(&ct.blob, &ctx()),
-        Err(Error::KeyUnusable(KeyState::PendingImport))
+        kms.decrypt(&ct.blob, &ctx(), None),
+        Err(Error::Unusable(Unusable::NoMaterial))
     ));
     import(&kms, &id, &material, None).unwrap();
     assert_eq!(
-        kms.decrypt(&ct.blob, &ctx()).unwrap().plaintext.expose(),
+        kms.decrypt(&ct.blob, &ctx(), None)
+            .unwrap()
+            .plaintext
+            .expose(),
         b"hello"
     );
 }
@@ -155,16 +198,18 @@ fn tokens_are_bound_to_key_and_expire_after_24_hours() {
     let b = create(&kms, Origin::External, KeySpec::Sm4);
     let pa = kms
         .get_parameters_for_import(
-            &a,
+            &k(&a),
             WrappingAlgorithm::RsaesOaepSha256,
             WrappingKeySpec::Rsa2048,
+            &RULES,
         )
         .unwrap();
     let pb = kms
         .get_parameters_for_import(
-            &b,
+            &k(&b),
             WrappingAlgorithm::RsaesOaepSha256,
             WrappingKeySpec::Rsa2048,
+            &RULES,
         )
         .unwrap();
     assert_ne!(
@@ -175,12 +220,24 @@ fn tokens_are_bound_to_key_and_expire_after_24_hours() {
     let material = [3u8; 16];
     // Another key's token.
     assert!(matches!(
-        kms.import_key_material(&a, &pb.import_token, &wrap(&pb.public_key, &material), None),
+        kms.import_key_material(
+            &k(&a),
+            &pb.import_token,
+            &wrap(&pb.public_key, &material),
+            None,
+            None
+        ),
         Err(Error::InvalidImportToken)
     ));
     // Material wrapped with another public key.
     assert!(matches!(
-        kms.import_key_material(&a, &pa.import_token, &wrap(&pb.public_key, &material), None),
+        kms.import_key_material(
+            &k(&a),
+            &pa.import_token,
+            &wrap(&pb.public_key, &material),
+            None,
+            None
+        ),
         Err(Error::UnwrapFailed)
     ));
     // Garbage tokens.
@@ -191,20 +248,20 @@ fn tokens_are_bound_to_key_and_expire_after_24_hours() {
         &pa.import_token[..pa.import_token.len() - 8],
     ] {
         assert!(matches!(
-            kms.import_key_material(&a, junk, &wrap(&pa.public_key, &material), None),
+            kms.import_key_material(&k(&a), junk, &wrap(&pa.public_key, &material), None, None),
             Err(Error::InvalidImportToken)
         ));
     }
     // Reusable within the window, refused from its end on.
     let wrapped = wrap(&pa.public_key, &material);
-    kms.import_key_material(&a, &pa.import_token, &wrapped, None)
+    kms.import_key_material(&k(&a), &pa.import_token, &wrapped, None, None)
         .unwrap();
     clock.set(T0 + 24 * 3600 - 1).unwrap();
-    kms.import_key_material(&a, &pa.import_token, &wrapped, None)
+    kms.import_key_material(&k(&a), &pa.import_token, &wrapped, None, None)
         .unwrap();
     clock.set(T0 + 24 * 3600).unwrap();
     assert!(matches!(
-        kms.import_key_material(&a, &pa.import_token, &wrapped, None),
+        kms.import_key_material(&k(&a), &pa.import_token, &wrapped, None, None),
         Err(Error::ExpiredImportToken)
     ));
 }
@@ -216,18 +273,18 @@ fn same_material_in_two_keys_does_not_cross_decrypt() {
     let b = create(&kms, Origin::External, KeySpec::Aes256);
     import(&kms, &a, &[5; 32], None).unwrap();
     import(&kms, &b, &[5; 32], None).unwrap();
-    let ct = kms.encrypt(&a, b"secret", &ctx()).unwrap();
+    let ct = kms.encrypt(&k(&a), b"secret", &ctx()).unwrap();
     // Re-point the blob at key b: header is authenticated, so it must fail.
     let (mut parsed, _) = crate::crypto::blob::CiphertextBlob::decode(&ct.blob).unwrap();
-    let b_version = kms.describe_key(&b).unwrap().key.primary_version;
+    let b_version = kms.describe_key(&k(&b)).unwrap().primary_version;
     parsed.key_id.clone_from(&b);
     parsed.key_version_id = b_version;
     let forged = parsed.encode().unwrap();
     assert!(matches!(
-        kms.decrypt(&forged, &ctx()),
+        kms.decrypt(&forged, &ctx(), None),
         Err(Error::InvalidCiphertext)
     ));
-    assert_eq!(kms.decrypt(&ct.blob, &ctx()).unwrap().key_id, a);
+    assert_eq!(kms.decrypt(&ct.blob, &ctx(), None).unwrap().key_id, a);
 }
 
 #[test]
@@ -236,19 +293,20 @@ fn import_apis_need_an_external_key() {
     let id = create(&kms, Origin::Kms, KeySpec::Aes256);
     assert!(matches!(
         kms.get_parameters_for_import(
-            &id,
+            &k(&id),
             WrappingAlgorithm::RsaesOaepSha1,
-            WrappingKeySpec::Rsa2048
+            WrappingKeySpec::Rsa2048,
+            &RULES
         ),
-        Err(Error::UnsupportedOrigin)
+        Err(Error::UnsupportedOrigin { .. })
     ));
     assert!(matches!(
-        kms.delete_key_material(&id),
-        Err(Error::UnsupportedOrigin)
+        kms.delete_key_material(&k(&id)),
+        Err(Error::UnsupportedOrigin { .. })
     ));
     assert!(matches!(
-        kms.import_key_material(&id, "x", &[0; 256], None),
-        Err(Error::UnsupportedOrigin)
+        kms.import_key_material(&k(&id), "x", &[0; 256], None, None),
+        Err(Error::UnsupportedOrigin { .. })
     ));
     let err = kms
         .create_key(CreateKeyInput {
@@ -281,10 +339,10 @@ fn state_matrix() {
         }
         match s {
             KeyState::Disabled => {
-                kms.disable_key(&id).unwrap();
+                kms.disable_key(&k(&id)).unwrap();
             }
             KeyState::PendingDeletion => {
-                kms.schedule_key_deletion(&id, 7).unwrap();
+                kms.schedule_key_deletion(&k(&id), 7).unwrap();
             }
             _ => {}
         }
@@ -300,59 +358,68 @@ fn state_matrix() {
     for s in states {
         // Encrypt, Decrypt, GenerateDataKey: only Enabled.
         let id = setup(s);
-        let enc = kms.encrypt(&id, b"x", &ctx());
-        let gdk = kms.generate_data_key(&id, 32, &ctx());
+        let enc = kms.encrypt(&k(&id), b"x", &ctx());
+        let gdk = kms.generate_data_key(&k(&id), 32, &ctx());
         match s {
             KeyState::Enabled => {
                 assert!(enc.is_ok() && gdk.is_ok());
             }
             _ => {
-                assert!(matches!(enc, Err(Error::KeyUnusable(u)) if u == s), "{s:?}");
-                assert!(matches!(gdk, Err(Error::KeyUnusable(u)) if u == s), "{s:?}");
+                assert!(
+                    matches!(enc, Err(Error::Unusable(u)) if u == unusable(s)),
+                    "{s:?}"
+                );
+                assert!(
+                    matches!(gdk, Err(Error::Unusable(u)) if u == unusable(s)),
+                    "{s:?}"
+                );
             }
         }
         // Decrypt of a blob made while Enabled.
         let id = setup(KeyState::Enabled);
-        let blob = kms.encrypt(&id, b"x", &ctx()).unwrap().blob;
+        let blob = kms.encrypt(&k(&id), b"x", &ctx()).unwrap().blob;
         match s {
-            KeyState::Disabled => drop(kms.disable_key(&id).unwrap()),
-            KeyState::PendingDeletion => drop(kms.schedule_key_deletion(&id, 7).unwrap()),
-            KeyState::PendingImport => drop(kms.delete_key_material(&id).unwrap()),
+            KeyState::Disabled => drop(kms.disable_key(&k(&id)).unwrap()),
+            KeyState::PendingDeletion => drop(kms.schedule_key_deletion(&k(&id), 7).unwrap()),
+            KeyState::PendingImport => drop(kms.delete_key_material(&k(&id)).unwrap()),
             KeyState::Enabled => {}
         }
-        let dec = kms.decrypt(&blob, &ctx());
+        let dec = kms.decrypt(&blob, &ctx(), None);
         if s == KeyState::Enabled {
             assert!(dec.is_ok());
         } else {
-            assert!(matches!(dec, Err(Error::KeyUnusable(u)) if u == s), "{s:?}");
+            assert!(
+                matches!(dec, Err(Error::Unusable(u)) if u == unusable(s)),
+                "{s:?}"
+            );
         }
 
         // DescribeKey, ListKeys: always.
         let id = setup(s);
-        assert!(kms.describe_key(&id).is_ok());
+        assert!(kms.describe_key(&k(&id)).is_ok());
         // EnableKey / DisableKey: Enabled and Disabled only.
         for op in [Kms::enable_key, Kms::disable_key] {
             let id = setup(s);
-            let r = op(&kms, &id);
+            let r = op(&kms, &k(&id));
             if matches!(s, KeyState::Enabled | KeyState::Disabled) {
                 assert!(r.is_ok(), "{s:?}");
             } else {
-                assert!(matches!(r, Err(Error::StateModifiedFailed)), "{s:?}");
+                assert!(matches!(r, Err(Error::StateChangeRefused { .. })), "{s:?}");
             }
         }
         // ScheduleKeyDeletion: all but PendingDeletion.
         let id = setup(s);
-        let r = kms.schedule_key_deletion(&id, 7);
+        let r = kms.schedule_key_deletion(&k(&id), 7);
         assert_eq!(r.is_ok(), s != KeyState::PendingDeletion, "{s:?}");
         // CancelKeyDeletion: only PendingDeletion.
         let id = setup(s);
-        let r = kms.cancel_key_deletion(&id, false);
+        let r = kms.cancel_key_deletion(&k(&id), &RULES);
         assert_eq!(r.is_ok(), s == KeyState::PendingDeletion, "{s:?}");
         // CreateAlias: all but PendingDeletion.
         let id = setup(s);
-        let r = kms.create_alias(&format!("alias/a{}", &id[..8]), &id);
+        let r = kms.create_alias(&format!("alias/a{}", &id[..8]), &k(&id), &RULES);
         if s == KeyState::PendingDeletion {
-            assert!(matches!(r, Err(Error::StateModifiedFailed)));
+            assert!(matches!(r, Err(Error::StateChangeRefused { .. })));
         } else {
             assert!(r.is_ok());
         }
@@ -360,18 +427,19 @@ fn state_matrix() {
         let id = setup(s);
         assert!(
             kms.get_parameters_for_import(
-                &id,
+                &k(&id),
                 WrappingAlgorithm::RsaesPkcs1V15,
-                WrappingKeySpec::Rsa2048
+                WrappingKeySpec::Rsa2048,
+                &RULES
             )
             .is_ok()
         );
-        assert!(kms.delete_key_material(&id).is_ok());
+        assert!(kms.delete_key_material(&k(&id)).is_ok());
         // ImportKeyMaterial: all but PendingDeletion.
         let id = setup(s);
         let r = import(&kms, &id, &[1; 32], None);
         if s == KeyState::PendingDeletion {
-            assert!(matches!(r, Err(Error::StateModifiedFailed)));
+            assert!(matches!(r, Err(Error::StateChangeRefused { .. })));
         } else {
             r.unwrap();
             // Re-import keeps Disabled; PendingImport becomes Enabled.
@@ -392,52 +460,51 @@ fn cancel_deletion_restores_enabled_or_pending_import() {
     let with = create(&kms, Origin::Kms, KeySpec::Aes256);
     let without = create(&kms, Origin::External, KeySpec::Aes256);
     for id in [&with, &without] {
-        kms.schedule_key_deletion(id, 7).unwrap();
-        kms.cancel_key_deletion(id, false).unwrap();
+        kms.schedule_key_deletion(&k(id), 7).unwrap();
+        kms.cancel_key_deletion(&k(id), &RULES).unwrap();
     }
     assert_eq!(state(&kms, &with), KeyState::Enabled);
     assert_eq!(state(&kms, &without), KeyState::PendingImport);
     // The window ends: the key is gone.
-    kms.schedule_key_deletion(&with, 7).unwrap();
+    kms.schedule_key_deletion(&k(&with), 7).unwrap();
     clock.advance(7 * 86_400).unwrap();
-    assert!(matches!(kms.describe_key(&with), Err(Error::KeyNotFound)));
+    assert!(matches!(
+        kms.describe_key(&k(&with)),
+        Err(Error::KeyNotFound)
+    ));
 }
 
 #[test]
-fn keys_resolve_by_arn_and_alias() {
+fn keys_resolve_by_id_and_alias() {
     let (kms, _) = kms();
     let id = create(&kms, Origin::Kms, KeySpec::Aes256);
-    let arn = kms.key_arn(&id);
-    assert_eq!(kms.describe_key(&arn).unwrap().key.key_id, id);
-    kms.create_alias("alias/app", &id).unwrap();
-    assert_eq!(kms.describe_key("alias/app").unwrap().key.key_id, id);
-    assert_eq!(
-        kms.describe_key(&kms.alias_arn("alias/app"))
-            .unwrap()
-            .key
-            .key_id,
-        id
-    );
+    kms.create_alias("alias/app", &k(&id), &RULES).unwrap();
+    let by_alias = KeyRef::Alias("alias/app".into());
+    assert_eq!(kms.describe_key(&by_alias).unwrap().key_id, id);
     assert!(matches!(
-        kms.describe_key("alias/none"),
+        kms.describe_key(&KeyRef::Alias("alias/none".into())),
         Err(Error::AliasNotFound)
     ));
     assert!(matches!(
-        kms.describe_key(&format!("acs:kms:cn-beijing:1234567890123456:key/{id}")),
+        kms.describe_key(&k("nope")),
         Err(Error::KeyNotFound)
     ));
     assert!(matches!(
-        kms.describe_key("acs:kms:broken"),
-        Err(Error::KeyNotFound)
-    ));
-    assert!(matches!(
-        kms.create_alias("alias/app", &id),
+        kms.create_alias("alias/app", &k(&id), &RULES),
         Err(Error::AliasAlreadyExists)
     ));
     assert!(matches!(
-        kms.create_alias("nope", &id),
+        kms.create_alias("nope", &k(&id), &RULES),
         Err(Error::InvalidParameter { .. })
     ));
+    // An alias may point at an alias's key, never at an alias.
+    kms.create_alias("alias/second", &by_alias, &RULES).unwrap();
+    assert_eq!(
+        kms.describe_key(&KeyRef::Alias("alias/second".into()))
+            .unwrap()
+            .key_id,
+        id
+    );
 }
 
 #[test]

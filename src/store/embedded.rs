@@ -21,7 +21,7 @@ use std::sync::{Mutex, MutexGuard};
 use rusqlite::{Connection, OptionalExtension as _, params};
 
 use super::{KeyStore, Page, StoreError};
-use crate::service::model::{Alias, KeyRecord};
+use crate::model::{Alias, KeyRecord};
 
 /// File name of the database inside the data directory.
 pub const DB_FILE: &str = "qkms.db";

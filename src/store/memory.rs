@@ -4,7 +4,7 @@ use std::collections::{BTreeMap, HashMap};
 use std::sync::{Mutex, MutexGuard};
 
 use super::{KeyStore, Page, StoreError};
-use crate::service::model::{Alias, KeyRecord};
+use crate::model::{Alias, KeyRecord};
 
 /// Everything in memory, behind one mutex (operations are tiny; contention is not the
 /// bottleneck next to HTTP and crypto).

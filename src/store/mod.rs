@@ -18,7 +18,7 @@ use std::fmt;
 pub use embedded::{DB_FILE, SqliteStore};
 pub use memory::MemoryStore;
 
-use crate::service::model::{Alias, KeyRecord};
+use crate::model::{Alias, KeyRecord};
 
 /// Store failures.
 #[derive(Debug, thiserror::Error)]

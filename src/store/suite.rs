@@ -3,7 +3,7 @@
 use std::collections::BTreeMap;
 
 use super::{KeyStore, MemoryStore, SqliteStore, StoreError};
-use crate::service::model::{
+use crate::model::{
     Alias, KeyRecord, KeySpec, KeyState, KeyUsage, KeyVersion, Origin, ProtectionLevel,
 };
 

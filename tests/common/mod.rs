@@ -8,9 +8,6 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 
 use actix_web::test;
-use base64::Engine as _;
-use base64::engine::general_purpose::STANDARD as B64;
-use qkms::aliyun::signature::{percent_encode, v1_sign, v1_string_to_sign};
 use qkms::auth::Credentials;
 use qkms::clock::{ControlledClock, Mode};
 use qkms::crypto::SecretBytes;
@@ -18,6 +15,8 @@ use qkms::crypto::random::{Entropy, RandomError};
 use qkms::crypto::root::RootKey;
 use qkms::server::{self, AppState};
 use qkms::service::{Kms, KmsSettings};
+use qkms::sign::Key;
+use qkms::sign::aliyun::{encode_pairs, sign_v1};
 use qkms::store::MemoryStore;
 
 /// 2024-01-01T00:00:00Z, the KMS clock of these tests.
@@ -144,46 +143,26 @@ pub async fn aws(state: &AppState, op: &str, body: &serde_json::Value) -> Resp {
 
 /// As [`aws`] with a raw body and explicit credentials.
 pub async fn aws_raw(state: &AppState, op: &str, body: &[u8], id: &str, secret: &str) -> Resp {
-    use actix_web::http::header::{HeaderMap, HeaderName, HeaderValue};
-    use sha2::Digest as _;
     let amz_date = chrono::Utc::now().format("%Y%m%dT%H%M%SZ").to_string();
-    let date = &amz_date[..8];
-    let target = format!("TrentService.{op}");
-    let mut headers = HeaderMap::new();
-    for (k, v) in [
-        ("content-type", "application/x-amz-json-1.1"),
-        ("host", "localhost:8080"),
-        ("x-amz-date", amz_date.as_str()),
-        ("x-amz-target", target.as_str()),
-    ] {
-        headers.insert(
-            HeaderName::from_static(k),
-            HeaderValue::from_str(v).unwrap(),
-        );
-    }
-    let signed = "content-type;host;x-amz-date;x-amz-target";
-    let canonical = qkms::aws::sigv4::canonical_request("POST", "/", "", &headers, signed, body);
-    let sts = format!(
-        "AWS4-HMAC-SHA256\n{amz_date}\n{date}/us-east-1/kms/aws4_request\n{}",
-        hex::encode(sha2::Sha256::digest(canonical.as_bytes()))
-    );
-    let key = qkms::aws::sigv4::signing_key(
-        &SecretBytes::from_slice(secret.as_bytes()),
-        date,
+    let mut headers = vec![("host".to_owned(), "localhost:8080".to_owned())];
+    let secret = SecretBytes::from_slice(secret.as_bytes());
+    qkms::sign::sigv4::sign(
+        op,
+        &mut headers,
+        body,
+        &Key {
+            id,
+            secret: &secret,
+        },
         "us-east-1",
-        "kms",
-    );
-    let signature = hex::encode(qkms::crypto::mac::hmac_sha256(&key, sts.as_bytes()));
-    let auth = format!(
-        "AWS4-HMAC-SHA256 Credential={id}/{date}/us-east-1/kms/aws4_request, SignedHeaders={signed}, Signature={signature}"
+        &amz_date,
     );
     let mut req = test::TestRequest::post()
         .uri("/")
         .set_payload(body.to_vec());
-    for (k, v) in &headers {
-        req = req.insert_header((k.clone(), v.clone()));
+    for (k, v) in headers {
+        req = req.insert_header((k, v));
     }
-    req = req.insert_header(("authorization", auth));
     send(state, req).await
 }
 
@@ -206,30 +185,17 @@ pub fn signed_query_with(method: &str, params: &[(&str, &str)], id: &str, secret
         .iter()
         .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
         .collect();
-    for (k, v) in [
-        ("AccessKeyId", id),
-        ("SignatureMethod", "HMAC-SHA1"),
-        ("SignatureVersion", "1.0"),
-        ("SignatureNonce", nonce.as_str()),
-        ("Timestamp", now.as_str()),
-    ] {
-        if !params.iter().any(|(p, _)| *p == k) {
-            all.push((k.to_owned(), v.to_owned()));
-        }
-    }
-    if !params.iter().any(|(p, _)| *p == "Version") {
-        all.push(("Version".into(), "2016-01-20".into()));
-    }
-    let refs: Vec<&(String, String)> = all.iter().collect();
-    let sts = v1_string_to_sign(method, &refs);
-    let sig = B64.encode(v1_sign(
-        &SecretBytes::from_slice(secret.as_bytes()),
-        &sts,
-        false,
-    ));
-    all.push(("Signature".into(), sig));
-    all.iter()
-        .map(|(k, v)| format!("{}={}", percent_encode(k), percent_encode(v)))
-        .collect::<Vec<_>>()
-        .join("&")
+    let secret = SecretBytes::from_slice(secret.as_bytes());
+    sign_v1(
+        method,
+        &mut all,
+        &[],
+        &Key {
+            id,
+            secret: &secret,
+        },
+        &now,
+        &nonce,
+    );
+    encode_pairs(&all)
 }

@@ -1,14 +1,14 @@
-//! Cryptographic operations: Encrypt, Decrypt, GenerateDataKey(WithoutPlaintext).
+//! Cryptographic operations: Encrypt, Decrypt, ReEncrypt, GenerateDataKey(WithoutPlaintext).
 //!
 //! The blob's header (naming the key and version) and the encryption context are the
 //! AEAD's associated data, so a ciphertext made under one key never decrypts as another,
 //! even when both hold the same imported material.
 
-use super::model::{EncryptionContext, KeyRecord, KeyState};
-use super::{CachedKey, Error, Kms, Result};
+use super::{CachedKey, Error, Kms, Result, Unusable};
 use crate::crypto::SecretBytes;
 use crate::crypto::aead::NONCE_LEN;
 use crate::crypto::blob::CiphertextBlob;
+use crate::model::{EncryptionContext, KeyRecord, KeyRef, KeyState};
 
 /// Largest plaintext Encrypt accepts, in bytes.
 pub const MAX_PLAINTEXT: usize = 6144;
@@ -63,19 +63,39 @@ fn aad(header: &[u8], context: &EncryptionContext) -> Vec<u8> {
 fn usable(key: &KeyRecord) -> Result<()> {
     match key.state {
         KeyState::Enabled => Ok(()),
-        s => Err(Error::KeyUnusable(s)),
+        KeyState::Disabled => Err(Error::Unusable(Unusable::Disabled)),
+        KeyState::PendingDeletion => Err(Error::Unusable(Unusable::PendingDeletion)),
+        KeyState::PendingImport => Err(Error::Unusable(Unusable::NoMaterial)),
     }
+}
+
+/// Which half of a ReEncrypt failed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ReEncryptSide {
+    /// Decrypting under the source key.
+    Source,
+    /// Encrypting under the destination key.
+    Destination,
+}
+
+/// Result of ReEncrypt.
+#[derive(Debug, Clone)]
+pub struct ReEncrypted {
+    /// The key that had encrypted the ciphertext.
+    pub source_key_id: String,
+    /// The new ciphertext.
+    pub encrypted: Encrypted,
 }
 
 impl Kms {
     /// Encrypt.
     ///
     /// # Errors
-    /// Key lookup errors, [`Error::KeyUnusable`], [`Error::InvalidParameter`] for a
-    /// plaintext outside 1–6144 bytes.
+    /// Key lookup errors, [`Error::Unusable`], [`Error::InvalidParameter`] for a plaintext
+    /// outside 1–6144 bytes.
     pub fn encrypt(
         &self,
-        reference: &str,
+        key: &KeyRef,
         plaintext: &[u8],
         context: &EncryptionContext,
     ) -> Result<Encrypted> {
@@ -85,7 +105,7 @@ impl Kms {
                 "must decode to 1 to 6144 bytes",
             ));
         }
-        let key = self.cached(&self.resolve_id(reference)?)?;
+        let key = self.cached(&self.resolve(key)?)?;
         self.encrypt_with(&key, plaintext, context)
     }
 
@@ -101,15 +121,15 @@ impl Kms {
         let material = key
             .materials
             .get(version)
-            .ok_or(Error::KeyUnusable(KeyState::PendingImport))?;
+            .ok_or(Error::Unusable(Unusable::NoMaterial))?;
         let aead = record.spec.aead();
         let header = CiphertextBlob::header(aead, &record.key_id, version)
-            .map_err(|_| Error::Internal("key or version ID too long for a blob".into()))?;
+            .map_err(|_| Error::internal("key or version ID too long for a blob"))?;
         let mut nonce = [0u8; NONCE_LEN];
         self.random(&mut nonce)?;
         let ciphertext_and_tag = aead
             .seal(material, &nonce, &aad(&header, context), plaintext)
-            .map_err(|_| Error::Internal("stored material has the wrong length".into()))?;
+            .map_err(|_| Error::internal("stored material has the wrong length"))?;
         let mut blob = header;
         blob.reserve(NONCE_LEN + ciphertext_and_tag.len());
         blob.extend_from_slice(&nonce);
@@ -121,14 +141,32 @@ impl Kms {
         })
     }
 
-    /// Decrypt: the blob names the key and version.
+    /// The ID of the key a ciphertext names, if it is a qkms ciphertext at all.
+    #[must_use]
+    pub fn ciphertext_key_id(blob: &[u8]) -> Option<String> {
+        CiphertextBlob::decode(blob).ok().map(|(b, _)| b.key_id)
+    }
+
+    /// Decrypt: the blob names the key and version. With `expected`, the ciphertext must
+    /// have been made under that key.
     ///
     /// # Errors
     /// [`Error::InvalidCiphertext`] for a malformed or inauthentic blob (wrong context
-    /// included), [`Error::KeyNotFound`], [`Error::KeyUnusable`].
-    pub fn decrypt(&self, blob: &[u8], context: &EncryptionContext) -> Result<Decrypted> {
+    /// included), [`Error::IncorrectKey`] when it belongs to another key than `expected`,
+    /// [`Error::KeyNotFound`], [`Error::Unusable`].
+    pub fn decrypt(
+        &self,
+        blob: &[u8],
+        context: &EncryptionContext,
+        expected: Option<&KeyRef>,
+    ) -> Result<Decrypted> {
         let (parsed, header_len) =
             CiphertextBlob::decode(blob).map_err(|_| Error::InvalidCiphertext)?;
+        if let Some(expected) = expected
+            && self.describe_key(expected)?.key_id != parsed.key_id
+        {
+            return Err(Error::IncorrectKey);
+        }
         let key = self.cached(&parsed.key_id)?;
         let record = &key.record;
         usable(record)?;
@@ -138,7 +176,7 @@ impl Kms {
         let material = key
             .materials
             .get(&parsed.key_version_id)
-            .ok_or(Error::KeyUnusable(KeyState::PendingImport))?;
+            .ok_or(Error::Unusable(Unusable::NoMaterial))?;
         let header = blob.get(..header_len).ok_or(Error::InvalidCiphertext)?;
         let plaintext = parsed
             .aead
@@ -156,6 +194,32 @@ impl Kms {
         })
     }
 
+    /// ReEncrypt: decrypts under the key the ciphertext names (which must be `source` when
+    /// given) and encrypts the plaintext under `destination`, without it leaving the
+    /// service.
+    ///
+    /// # Errors
+    /// The failed half, with [`Kms::decrypt`]'s or [`Kms::encrypt`]'s error.
+    pub fn re_encrypt(
+        &self,
+        blob: &[u8],
+        source_context: &EncryptionContext,
+        source: Option<&KeyRef>,
+        destination: &KeyRef,
+        destination_context: &EncryptionContext,
+    ) -> Result<ReEncrypted, (ReEncryptSide, Error)> {
+        let plain = self
+            .decrypt(blob, source_context, source)
+            .map_err(|e| (ReEncryptSide::Source, e))?;
+        let encrypted = self
+            .encrypt(destination, plain.plaintext.expose(), destination_context)
+            .map_err(|e| (ReEncryptSide::Destination, e))?;
+        Ok(ReEncrypted {
+            source_key_id: plain.key_id,
+            encrypted,
+        })
+    }
+
     /// GenerateDataKey / GenerateDataKeyWithoutPlaintext: `number_of_bytes` random bytes,
     /// returned in the clear and encrypted under the key.
     ///
@@ -163,14 +227,14 @@ impl Kms {
     /// As [`Kms::encrypt`]; [`Error::InvalidParameter`] outside 1–1024 bytes.
     pub fn generate_data_key(
         &self,
-        reference: &str,
+        key: &KeyRef,
         number_of_bytes: usize,
         context: &EncryptionContext,
     ) -> Result<DataKey> {
         if number_of_bytes == 0 || number_of_bytes > MAX_DATA_KEY {
             return Err(Error::invalid("NumberOfBytes", "must be 1 to 1024"));
         }
-        let key = self.cached(&self.resolve_id(reference)?)?;
+        let key = self.cached(&self.resolve(key)?)?;
         usable(&key.record)?;
         let mut plaintext = SecretBytes::new(vec![0u8; number_of_bytes]);
         self.random_secret(&mut plaintext)?;

@@ -1,0 +1,490 @@
+//! Typed request parameters. Each action's request is a struct declared with [`params!`]:
+//! every field names its wire parameter once, and that one name serves both the parser
+//! (`FromParams`) and the schema of the OpenAPI document. Each field type knows how its
+//! parameter is read and refused, with the exact codes and messages the service uses:
+//! `MissingParameter` for an absent or empty required one, `InvalidParameter` naming it
+//! otherwise.
+
+use std::borrow::Cow;
+use std::collections::BTreeMap;
+
+use base64::Engine as _;
+use base64::engine::DecodePaddingMode;
+use base64::engine::general_purpose::{GeneralPurpose, GeneralPurposeConfig};
+use schemars::{JsonSchema, Schema, SchemaGenerator, json_schema};
+use serde_json::Value;
+
+use super::error::AliyunError;
+use super::params::Params;
+use crate::model::EncryptionContext;
+use crate::protocol::FieldInfo;
+
+/// Base64 decoding that accepts input with or without padding (SDKs differ).
+const B64_LENIENT: GeneralPurpose = GeneralPurpose::new(
+    &base64::alphabet::STANDARD,
+    GeneralPurposeConfig::new().with_decode_padding_mode(DecodePaddingMode::Indifferent),
+);
+
+/// A request parsed from the parameters.
+pub trait FromParams: Sized {
+    /// The fields, in parse order.
+    const FIELDS: &'static [FieldInfo];
+
+    /// Parses the request.
+    ///
+    /// # Errors
+    /// The first missing or malformed parameter.
+    fn from_params(p: &Params) -> Result<Self, AliyunError>;
+}
+
+/// One parameter's value.
+pub trait Field: Sized {
+    /// Whether an absent parameter is refused (`MissingParameter`).
+    const REQUIRED: bool = true;
+
+    /// Reads parameter `name`.
+    ///
+    /// # Errors
+    /// `MissingParameter` or `InvalidParameter` naming it.
+    fn field(p: &Params, name: &'static str) -> Result<Self, AliyunError>;
+}
+
+/// Declares a request struct whose fields each read one named parameter, in order.
+macro_rules! params {
+    (
+        $(#[$m:meta])*
+        pub struct $name:ident {
+            $( $(#[$fm:meta])* $field:ident: $ty:ty = $wire:literal ),* $(,)?
+        }
+    ) => {
+        $(#[$m])*
+        #[derive(Debug, schemars::JsonSchema)]
+        pub struct $name {
+            $( $(#[$fm])* #[schemars(rename = $wire)] pub $field: $ty, )*
+        }
+
+        impl $crate::aliyun::fields::FromParams for $name {
+            const FIELDS: &'static [$crate::protocol::FieldInfo] = &[$(
+                $crate::protocol::FieldInfo {
+                    name: $wire,
+                    required: <$ty as $crate::aliyun::fields::Field>::REQUIRED,
+                },
+            )*];
+
+            #[allow(unused_variables)]
+            fn from_params(
+                p: &$crate::aliyun::params::Params,
+            ) -> Result<Self, $crate::aliyun::error::AliyunError> {
+                Ok(Self {
+                    $( $field: <$ty as $crate::aliyun::fields::Field>::field(p, $wire)?, )*
+                })
+            }
+        }
+    };
+}
+pub(crate) use params;
+
+/// The value of `name` when present and not empty.
+fn present<'a>(p: &'a Params, name: &str) -> Option<&'a str> {
+    p.get(name).filter(|v| !v.is_empty())
+}
+
+fn required<'a>(p: &'a Params, name: &str) -> Result<&'a str, AliyunError> {
+    present(p, name).ok_or_else(|| AliyunError::missing(name))
+}
+
+/// A required, non-empty string.
+impl Field for String {
+    fn field(p: &Params, name: &'static str) -> Result<Self, AliyunError> {
+        required(p, name).map(str::to_owned)
+    }
+}
+
+/// An optional value: absent or empty is `None`.
+impl<T: Field> Field for Option<T> {
+    const REQUIRED: bool = false;
+
+    fn field(p: &Params, name: &'static str) -> Result<Self, AliyunError> {
+        if present(p, name).is_none() {
+            Ok(None)
+        } else {
+            T::field(p, name).map(Some)
+        }
+    }
+}
+
+/// A required integer.
+impl Field for i64 {
+    fn field(p: &Params, name: &'static str) -> Result<Self, AliyunError> {
+        required(p, name)?
+            .trim()
+            .parse::<i64>()
+            .map_err(|_| AliyunError::invalid_because(name, "It must be an integer."))
+    }
+}
+
+/// A string that must be given but may be empty (`Description` of UpdateKeyDescription).
+#[derive(Debug, Clone, PartialEq, Eq, JsonSchema)]
+#[schemars(transparent)]
+pub struct Text(pub String);
+
+impl Field for Text {
+    fn field(p: &Params, name: &'static str) -> Result<Self, AliyunError> {
+        p.get(name)
+            .map(|v| Self(v.to_owned()))
+            .ok_or_else(|| AliyunError::missing(name))
+    }
+}
+
+/// A flag: absent is false; `true`/`false` in any case (the Python SDKs send `True`).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, JsonSchema)]
+#[schemars(transparent)]
+pub struct Flag(pub bool);
+
+impl Field for Flag {
+    const REQUIRED: bool = false;
+
+    fn field(p: &Params, name: &'static str) -> Result<Self, AliyunError> {
+        match present(p, name) {
+            None => Ok(Self(false)),
+            Some(v) if v.eq_ignore_ascii_case("true") => Ok(Self(true)),
+            Some(v) if v.eq_ignore_ascii_case("false") => Ok(Self(false)),
+            Some(_) => Err(AliyunError::invalid_because(
+                name,
+                "It must be true or false.",
+            )),
+        }
+    }
+}
+
+/// Required base64 (padding optional), decoded.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Base64(pub Vec<u8>);
+
+impl Field for Base64 {
+    fn field(p: &Params, name: &'static str) -> Result<Self, AliyunError> {
+        B64_LENIENT
+            .decode(required(p, name)?.trim())
+            .map(Self)
+            .map_err(|_| AliyunError::invalid_because(name, "It is not valid base64."))
+    }
+}
+
+impl JsonSchema for Base64 {
+    fn inline_schema() -> bool {
+        true
+    }
+
+    fn schema_name() -> Cow<'static, str> {
+        "Base64".into()
+    }
+
+    fn json_schema(_: &mut SchemaGenerator) -> Schema {
+        json_schema!({"type": "string", "format": "byte", "contentEncoding": "base64", "minLength": 1})
+    }
+}
+
+/// A required integer in `MIN..=MAX` (refused as "It must be MIN to MAX.").
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Ranged<const MIN: i64, const MAX: i64>(pub i64);
+
+impl<const MIN: i64, const MAX: i64> Field for Ranged<MIN, MAX> {
+    fn field(p: &Params, name: &'static str) -> Result<Self, AliyunError> {
+        let n = i64::field(p, name)?;
+        if (MIN..=MAX).contains(&n) {
+            Ok(Self(n))
+        } else {
+            Err(AliyunError::invalid_because(
+                name,
+                &format!("It must be {MIN} to {MAX}."),
+            ))
+        }
+    }
+}
+
+impl<const MIN: i64, const MAX: i64> JsonSchema for Ranged<MIN, MAX> {
+    fn inline_schema() -> bool {
+        true
+    }
+
+    fn schema_name() -> Cow<'static, str> {
+        format!("Integer{MIN}To{MAX}").into()
+    }
+
+    fn json_schema(_: &mut SchemaGenerator) -> Schema {
+        json_schema!({"type": "integer", "minimum": MIN, "maximum": MAX})
+    }
+}
+
+/// `PageNumber`: an integer of at least 1.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct PageNumber(pub usize);
+
+impl Field for PageNumber {
+    fn field(p: &Params, name: &'static str) -> Result<Self, AliyunError> {
+        usize::try_from(i64::field(p, name)?)
+            .ok()
+            .filter(|n| *n >= 1)
+            .map(Self)
+            .ok_or_else(|| AliyunError::invalid_because(name, "It must be at least 1."))
+    }
+}
+
+impl JsonSchema for PageNumber {
+    fn inline_schema() -> bool {
+        true
+    }
+
+    fn schema_name() -> Cow<'static, str> {
+        "PageNumber".into()
+    }
+
+    fn json_schema(_: &mut SchemaGenerator) -> Schema {
+        json_schema!({"type": "integer", "minimum": 1, "default": 1})
+    }
+}
+
+/// An encryption context: a JSON object string (`{"k":"v"}`), or the Node SDK's dotted
+/// parameters (`EncryptionContext.k=v`); non-string scalars count as their JSON text.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Context(pub EncryptionContext);
+
+impl Field for Context {
+    const REQUIRED: bool = false;
+
+    fn field(p: &Params, name: &'static str) -> Result<Self, AliyunError> {
+        let bad =
+            || AliyunError::invalid_because(name, "It must be a JSON object of string values.");
+        let mut ctx = EncryptionContext::new();
+        if let Some(raw) = present(p, name) {
+            let Value::Object(map) = crate::json::parse(raw.as_bytes()).map_err(|_| bad())? else {
+                return Err(bad());
+            };
+            for (k, v) in map {
+                let v = match v {
+                    Value::String(s) => s,
+                    Value::Number(n) => n.to_string(),
+                    Value::Bool(b) => b.to_string(),
+                    _ => return Err(bad()),
+                };
+                ctx.insert(k, v);
+            }
+        }
+        let prefix = format!("{name}.");
+        for (k, v) in p.with_prefix(&prefix) {
+            ctx.insert(k.to_owned(), v.to_owned());
+        }
+        Ok(Self(ctx))
+    }
+}
+
+impl JsonSchema for Context {
+    fn inline_schema() -> bool {
+        true
+    }
+
+    fn schema_name() -> Cow<'static, str> {
+        "EncryptionContext".into()
+    }
+
+    fn json_schema(_: &mut SchemaGenerator) -> Schema {
+        json_schema!({
+            "type": "string",
+            "contentMediaType": "application/json",
+            "description": "A JSON object of string values, e.g. {\"purpose\":\"test\"}; compared as a map. Also accepted as EncryptionContext.<key>=<value> parameters.",
+        })
+    }
+}
+
+/// `Tags`: `[{"TagKey":"k","TagValue":"v"}]`, at most 20, keys not starting with
+/// `aliyun` or `acs:`; absent is none.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Tags(pub BTreeMap<String, String>);
+
+impl Field for Tags {
+    const REQUIRED: bool = false;
+
+    fn field(p: &Params, name: &'static str) -> Result<Self, AliyunError> {
+        let mut tags = BTreeMap::new();
+        let Some(raw) = present(p, name) else {
+            return Ok(Self(tags));
+        };
+        let bad = || {
+            AliyunError::invalid_because(
+                name,
+                r#"It must be a JSON array like [{"TagKey":"k","TagValue":"v"}]."#,
+            )
+        };
+        let Value::Array(items) = crate::json::parse(raw.as_bytes()).map_err(|_| bad())? else {
+            return Err(bad());
+        };
+        for item in items {
+            let key = item.get("TagKey").and_then(Value::as_str).ok_or_else(bad)?;
+            let value = item
+                .get("TagValue")
+                .and_then(Value::as_str)
+                .unwrap_or_default();
+            if key.is_empty()
+                || key.len() > 128
+                || value.len() > 256
+                || key.starts_with("aliyun")
+                || key.starts_with("acs:")
+            {
+                return Err(bad());
+            }
+            tags.insert(key.to_owned(), value.to_owned());
+        }
+        if tags.len() > MAX_TAGS {
+            return Err(AliyunError::invalid_because(name, "At most 20 tags."));
+        }
+        Ok(Self(tags))
+    }
+}
+
+/// Tags one request may carry (the Aliyun documentation's limit).
+pub const MAX_TAGS: usize = 20;
+
+impl JsonSchema for Tags {
+    fn inline_schema() -> bool {
+        true
+    }
+
+    fn schema_name() -> Cow<'static, str> {
+        "Tags".into()
+    }
+
+    fn json_schema(_: &mut SchemaGenerator) -> Schema {
+        json_schema!({
+            "type": "string",
+            "contentMediaType": "application/json",
+            "description": "A JSON array of at most 20 tags, e.g. [{\"TagKey\":\"team\",\"TagValue\":\"qa\"}]; keys must not start with aliyun or acs:.",
+        })
+    }
+}
+
+/// `TagKeys`: `["k1","k2"]`, required.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct TagKeys(pub Vec<String>);
+
+impl Field for TagKeys {
+    fn field(p: &Params, name: &'static str) -> Result<Self, AliyunError> {
+        let raw = required(p, name)?;
+        crate::json::parse(raw.as_bytes())
+            .and_then(serde_json::from_value)
+            .map(Self)
+            .map_err(|_| {
+                AliyunError::invalid_because(name, r#"It must be a JSON array like ["k1","k2"]."#)
+            })
+    }
+}
+
+impl JsonSchema for TagKeys {
+    fn inline_schema() -> bool {
+        true
+    }
+
+    fn schema_name() -> Cow<'static, str> {
+        "TagKeys".into()
+    }
+
+    fn json_schema(_: &mut SchemaGenerator) -> Schema {
+        json_schema!({
+            "type": "string",
+            "contentMediaType": "application/json",
+            "description": "A JSON array of tag keys, e.g. [\"team\"].",
+        })
+    }
+}
+
+/// Implements [`Field`] (absent: missing; unknown: invalid, no reason) and [`JsonSchema`]
+/// (an enum of the names) for a [`crate::enums::closed_enum!`] wire type.
+macro_rules! enum_field {
+    ($name:ty) => {
+        impl $crate::aliyun::fields::Field for $name {
+            fn field(
+                p: &$crate::aliyun::params::Params,
+                name: &'static str,
+            ) -> Result<Self, $crate::aliyun::error::AliyunError> {
+                let raw = p
+                    .get(name)
+                    .filter(|v| !v.is_empty())
+                    .ok_or_else(|| $crate::aliyun::error::AliyunError::missing(name))?;
+                <$name>::parse(raw).ok_or_else(|| $crate::aliyun::error::AliyunError::invalid(name))
+            }
+        }
+
+        $crate::enums::enum_schema!($name);
+    };
+}
+pub(crate) use enum_field;
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn params(list: &[(&str, &str)]) -> Params {
+        Params::new(
+            list.iter()
+                .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
+                .collect(),
+            Vec::new(),
+        )
+        .unwrap()
+    }
+
+    #[test]
+    fn encryption_context_forms_compare_as_maps() {
+        let json_form = Context::field(
+            &params(&[("EncryptionContext", r#"{"b": "2", "a":"1"}"#)]),
+            "EncryptionContext",
+        )
+        .unwrap();
+        let dotted = Context::field(
+            &params(&[("EncryptionContext.a", "1"), ("EncryptionContext.b", "2")]),
+            "EncryptionContext",
+        )
+        .unwrap();
+        assert_eq!(json_form, dotted);
+        for bad in ["[1]", "{bad", r#"{"k":"1","k":"2"}"#] {
+            assert!(
+                Context::field(&params(&[("EncryptionContext", bad)]), "EncryptionContext")
+                    .is_err()
+            );
+        }
+        assert!(
+            Context::field(&params(&[]), "EncryptionContext")
+                .unwrap()
+                .0
+                .is_empty()
+        );
+    }
+
+    #[test]
+    fn each_kind_refuses_with_its_message() {
+        let p = params(&[
+            ("N", "x"),
+            ("F", "maybe"),
+            ("B", "!!"),
+            ("R", "0"),
+            ("E", ""),
+        ]);
+        let msg = |r: Result<(), AliyunError>| r.unwrap_err().message;
+        assert!(msg(i64::field(&p, "N").map(drop)).contains("It must be an integer."));
+        assert!(msg(Flag::field(&p, "F").map(drop)).contains("It must be true or false."));
+        assert!(msg(Base64::field(&p, "B").map(drop)).contains("It is not valid base64."));
+        assert!(msg(Ranged::<1, 100>::field(&p, "R").map(drop)).contains("It must be 1 to 100."));
+        let missing = String::field(&p, "E").unwrap_err();
+        assert_eq!(
+            missing.code,
+            super::super::error::ErrorCode::MissingParameter
+        );
+        assert_eq!(Option::<String>::field(&p, "E").unwrap(), None);
+        assert_eq!(Text::field(&p, "E").unwrap(), Text(String::new()));
+        assert_eq!(
+            PageNumber::field(&params(&[("P", "0")]), "P")
+                .unwrap_err()
+                .code,
+            super::super::error::ErrorCode::InvalidParameter
+        );
+    }
+}

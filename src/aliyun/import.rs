@@ -1,0 +1,157 @@
+//! Bring your own key: GetParametersForImport, ImportKeyMaterial, DeleteKeyMaterial.
+
+use base64::Engine as _;
+use base64::engine::general_purpose::STANDARD as B64;
+use schemars::JsonSchema;
+use serde::Serialize;
+
+use super::RULES;
+use super::error::AliyunError;
+use super::fields::{Base64, enum_field, params};
+use super::keys::{Empty, KeyIdRequest};
+use super::wire;
+use crate::clock::{MAX_TIME, iso8601};
+use crate::crypto::wrap::{WrappingAlgorithm, WrappingKeySpec};
+use crate::enums::closed_enum;
+use crate::service::Kms;
+
+closed_enum! {
+    /// The wrapping algorithms of the Aliyun documentation.
+    pub enum Algorithm {
+        /// RSAES-PKCS1-v1_5.
+        RsaesPkcs1V15 = "RSAES_PKCS1_V1_5",
+        /// RSAES-OAEP with SHA-1.
+        RsaesOaepSha1 = "RSAES_OAEP_SHA_1",
+        /// RSAES-OAEP with SHA-256 (MGF1-SHA-256, or MGF1-SHA-1 as Java sends it).
+        RsaesOaepSha256 = "RSAES_OAEP_SHA_256",
+    }
+}
+enum_field!(Algorithm);
+
+closed_enum! {
+    /// The wrapping key specs of the Aliyun documentation.
+    pub enum WrapSpec {
+        /// RSA-2048.
+        Rsa2048 = "RSA_2048",
+        /// SM2 (HSM keys in mainland China regions; refused by qkms).
+        EcSm2 = "EC_SM2",
+    }
+}
+enum_field!(WrapSpec);
+
+params! {
+    /// GetParametersForImport's parameters.
+    pub struct GetParametersForImportRequest {
+        /// The EXTERNAL key.
+        key_id: String = "KeyId",
+        /// How the material will be wrapped.
+        wrapping_algorithm: Algorithm = "WrappingAlgorithm",
+        /// `RSA_2048`.
+        wrapping_key_spec: WrapSpec = "WrappingKeySpec",
+    }
+}
+
+/// GetParametersForImport's answer.
+#[derive(Debug, Clone, Serialize, JsonSchema)]
+#[serde(rename_all = "PascalCase")]
+pub struct GetParametersForImportResponse {
+    /// The key.
+    pub key_id: String,
+    /// The token to send back with the material (base64), valid 24 hours.
+    pub import_token: String,
+    /// The wrapping public key: base64 DER SubjectPublicKeyInfo.
+    pub public_key: String,
+    /// When token and public key expire.
+    #[schemars(extend("format" = "date-time"))]
+    pub token_expire_time: String,
+}
+
+/// GetParametersForImport: a fresh wrapping key pair each time.
+///
+/// # Errors
+/// The Aliyun error to render.
+pub fn get_parameters_for_import(
+    req: GetParametersForImportRequest,
+    kms: &Kms,
+) -> Result<GetParametersForImportResponse, AliyunError> {
+    let algorithm = match req.wrapping_algorithm {
+        Algorithm::RsaesPkcs1V15 => WrappingAlgorithm::RsaesPkcs1V15,
+        Algorithm::RsaesOaepSha1 => WrappingAlgorithm::RsaesOaepSha1,
+        Algorithm::RsaesOaepSha256 => WrappingAlgorithm::RsaesOaepSha256,
+    };
+    if req.wrapping_key_spec == WrapSpec::EcSm2 {
+        return Err(AliyunError::invalid_because(
+            "WrappingKeySpec",
+            "EC_SM2 wrapping is for HSM keys in mainland China regions and is not supported by qkms; use RSA_2048.",
+        ));
+    }
+    let key = wire::key_ref(&req.key_id, kms.settings())?;
+    let params =
+        kms.get_parameters_for_import(&key, algorithm, WrappingKeySpec::Rsa2048, &RULES)?;
+    Ok(GetParametersForImportResponse {
+        key_id: params.key_id,
+        import_token: params.import_token,
+        public_key: B64.encode(&params.public_key),
+        token_expire_time: iso8601(params.token_expire),
+    })
+}
+
+params! {
+    /// ImportKeyMaterial's parameters.
+    pub struct ImportKeyMaterialRequest {
+        /// The EXTERNAL key.
+        key_id: String = "KeyId",
+        /// The wrapped material (base64): 32 bytes for Aliyun_AES_256, 16 for Aliyun_SM4.
+        encrypted_key_material: Base64 = "EncryptedKeyMaterial",
+        /// The token of GetParametersForImport.
+        import_token: String = "ImportToken",
+        /// When the material expires, Unix seconds; absent or 0 for never.
+        key_material_expire_unix: Option<i64> = "KeyMaterialExpireUnix",
+    }
+}
+
+/// ImportKeyMaterial.
+///
+/// # Errors
+/// The Aliyun error to render.
+pub fn import_key_material(req: ImportKeyMaterialRequest, kms: &Kms) -> Result<Empty, AliyunError> {
+    // Absent or 0 means the material never expires.
+    let expire = match req.key_material_expire_unix {
+        None | Some(0) => None,
+        // Past 9999-12-31T23:59:59Z a time cannot be rendered as the service's dates.
+        Some(t) if !(0..=MAX_TIME).contains(&t) => {
+            return Err(AliyunError::invalid_because(
+                "KeyMaterialExpireUnix",
+                "It must be Unix seconds between 0 and 253402300799.",
+            ));
+        }
+        Some(t) => Some(t),
+    };
+    let key = wire::key_ref(&req.key_id, kms.settings())?;
+    kms.import_key_material(
+        &key,
+        &req.import_token,
+        &req.encrypted_key_material.0,
+        expire,
+        None,
+    )?;
+    Ok(Empty {})
+}
+
+/// DeleteKeyMaterial: the key goes to PendingImport and its material is erased.
+///
+/// # Errors
+/// The Aliyun error to render.
+pub fn delete_key_material(req: KeyIdRequest, kms: &Kms) -> Result<Empty, AliyunError> {
+    kms.delete_key_material(&wire::key_ref(&req.key_id, kms.settings())?)?;
+    Ok(Empty {})
+}
+
+crate::protocol::family!($ import_actions {
+    GetParametersForImport(import::GetParametersForImportRequest => import::GetParametersForImportResponse) = import::get_parameters_for_import,
+        blocking, ["ImportToken"], "Gets a wrapping public key and an import token for an EXTERNAL key.";
+    ImportKeyMaterial(import::ImportKeyMaterialRequest => keys::Empty) = import::import_key_material,
+        blocking, ["EncryptedKeyMaterial", "ImportToken"], "Imports wrapped key material into an EXTERNAL key.";
+    DeleteKeyMaterial(keys::KeyIdRequest => keys::Empty) = import::delete_key_material,
+        blocking, [], "Deletes an EXTERNAL key's material; the key goes back to PendingImport.";
+});

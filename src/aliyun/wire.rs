@@ -1,0 +1,301 @@
+//! What the Aliyun wire calls things: the names of specs, usages, origins, protection
+//! levels and states; the `acs:kms:` ARN grammar (parsed into a neutral [`KeyRef`] and
+//! rendered back); and `KeyMetadata`, one type for CreateKey and DescribeKey.
+
+use schemars::JsonSchema;
+use serde::Serialize;
+
+use super::error::AliyunError;
+use super::fields::enum_field;
+use crate::clock::iso8601;
+use crate::enums::{closed_enum, enum_schema, same_variants};
+use crate::model::{self, KeyRecord, KeyRef};
+use crate::service::{Error, KmsSettings};
+
+closed_enum! {
+    /// `KeySpec` of a key.
+    pub enum KeySpec {
+        /// AES-256 (AES-256-GCM).
+        Aes256 = "Aliyun_AES_256",
+        /// SM4 (SM4-GCM).
+        Sm4 = "Aliyun_SM4",
+    }
+}
+
+closed_enum! {
+    /// `KeyUsage`.
+    pub enum KeyUsage {
+        /// Symmetric encryption.
+        EncryptDecrypt = "ENCRYPT/DECRYPT",
+    }
+}
+enum_field!(KeyUsage);
+
+closed_enum! {
+    /// `Origin`.
+    pub enum Origin {
+        /// Material made by the KMS.
+        Kms = "Aliyun_KMS",
+        /// Imported material.
+        External = "EXTERNAL",
+    }
+}
+enum_field!(Origin);
+
+closed_enum! {
+    /// `ProtectionLevel`.
+    pub enum ProtectionLevel {
+        /// Software keys.
+        Software = "SOFTWARE",
+        /// HSM keys on the real service.
+        Hsm = "HSM",
+    }
+}
+enum_field!(ProtectionLevel);
+
+closed_enum! {
+    /// `KeyState`.
+    pub enum KeyState {
+        /// Usable.
+        Enabled = "Enabled",
+        /// Disabled.
+        Disabled = "Disabled",
+        /// Scheduled for deletion.
+        PendingDeletion = "PendingDeletion",
+        /// Waiting for material.
+        PendingImport = "PendingImport",
+    }
+}
+
+enum_schema!(KeyState);
+
+same_variants!(KeySpec <=> model::KeySpec { Aes256, Sm4 });
+same_variants!(KeyUsage <=> model::KeyUsage { EncryptDecrypt });
+same_variants!(Origin <=> model::Origin { Kms, External });
+same_variants!(ProtectionLevel <=> model::ProtectionLevel { Software, Hsm });
+same_variants!(KeyState <=> model::KeyState { Enabled, Disabled, PendingDeletion, PendingImport });
+
+/// `CreateKey`'s `KeySpec`: the two symmetric specs; the asymmetric ones the service knows
+/// are refused with a reason (qkms does not implement them, and EXTERNAL keys cannot be
+/// asymmetric).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct KeySpecParam(pub KeySpec);
+
+impl super::fields::Field for KeySpecParam {
+    fn field(p: &super::params::Params, name: &'static str) -> Result<Self, AliyunError> {
+        let raw = String::field(p, name)?;
+        KeySpec::parse(&raw).map(Self).ok_or_else(|| match raw.as_str() {
+            "RSA_2048" | "RSA_3072" | "EC_P256" | "EC_P256K" | "EC_SM2" => {
+                AliyunError::invalid_because(
+                    name,
+                    "qkms supports the symmetric specs Aliyun_AES_256 and Aliyun_SM4; keys with Origin EXTERNAL cannot be asymmetric.",
+                )
+            }
+            _ => AliyunError::invalid(name),
+        })
+    }
+}
+
+impl JsonSchema for KeySpecParam {
+    fn inline_schema() -> bool {
+        true
+    }
+
+    fn schema_name() -> std::borrow::Cow<'static, str> {
+        "KeySpec".into()
+    }
+
+    fn json_schema(_: &mut schemars::SchemaGenerator) -> schemars::Schema {
+        let names: Vec<&str> = KeySpec::ALL.iter().map(|v| v.as_str()).collect();
+        schemars::json_schema!({"type": "string", "enum": names})
+    }
+}
+
+/// Parses what a `KeyId` parameter may hold: a key ID, `alias/<name>`, a key ARN
+/// (`acs:kms:<region>:<account>:key/<id>`) or an alias ARN (`acs:kms:…:alias/<name>`).
+/// An ARN of another region or account names no key here.
+///
+/// # Errors
+/// [`Error::KeyNotFound`] for an ARN that names nothing here.
+pub fn key_ref(raw: &str, settings: &KmsSettings) -> Result<KeyRef, Error> {
+    let Some(rest) = raw.strip_prefix("acs:kms:") else {
+        return Ok(KeyRef::plain(raw));
+    };
+    let mut parts = rest.splitn(3, ':');
+    let (Some(region), Some(account), Some(resource)) = (parts.next(), parts.next(), parts.next())
+    else {
+        return Err(Error::KeyNotFound);
+    };
+    if region != settings.region || account != settings.account_id {
+        return Err(Error::KeyNotFound);
+    }
+    match resource.strip_prefix("key/") {
+        Some("") => Err(Error::KeyNotFound),
+        Some(id) => Ok(KeyRef::Id(id.to_owned())),
+        None if resource.starts_with("alias/") => Ok(KeyRef::Alias(resource.to_owned())),
+        None => Err(Error::KeyNotFound),
+    }
+}
+
+/// `acs:kms:<region>:<account>:key/<id>`.
+#[must_use]
+pub fn key_arn(settings: &KmsSettings, key_id: &str) -> String {
+    format!(
+        "acs:kms:{}:{}:key/{key_id}",
+        settings.region, settings.account_id
+    )
+}
+
+/// `acs:kms:<region>:<account>:alias/<name>` (`alias_name` includes `alias/`).
+#[must_use]
+pub fn alias_arn(settings: &KmsSettings, alias_name: &str) -> String {
+    format!(
+        "acs:kms:{}:{}:{alias_name}",
+        settings.region, settings.account_id
+    )
+}
+
+/// A date as the service writes it, or `""`.
+fn or_empty(t: Option<i64>) -> String {
+    t.map(iso8601).unwrap_or_default()
+}
+
+/// A date, or `""` when there is none.
+fn date_or_empty(_: &mut schemars::SchemaGenerator) -> schemars::Schema {
+    schemars::json_schema!({
+        "type": "string",
+        "anyOf": [{"format": "date-time"}, {"maxLength": 0}],
+    })
+}
+
+/// `KeyMetadata` of CreateKey and DescribeKey (CreateKey omits the deletion-protection
+/// fields). Every field is a string.
+#[derive(Debug, Clone, Serialize, JsonSchema)]
+#[serde(rename_all = "PascalCase")]
+pub struct KeyMetadata {
+    /// When the key was made, `yyyy-MM-ddTHH:mm:ssZ`.
+    #[schemars(extend("format" = "date-time"))]
+    pub creation_date: String,
+    /// Free text.
+    pub description: String,
+    /// The key ID.
+    pub key_id: String,
+    /// `Enabled`, `Disabled`, `PendingDeletion` or `PendingImport`.
+    #[schemars(with = "KeyState")]
+    pub key_state: &'static str,
+    /// `ENCRYPT/DECRYPT`.
+    #[schemars(with = "KeyUsage")]
+    pub key_usage: &'static str,
+    /// `Aliyun_AES_256` or `Aliyun_SM4`.
+    #[schemars(with = "KeySpecParam")]
+    pub key_spec: &'static str,
+    /// `Aliyun_KMS` or `EXTERNAL`.
+    #[schemars(with = "Origin")]
+    pub origin: &'static str,
+    /// `SOFTWARE` or `HSM`.
+    #[schemars(with = "ProtectionLevel")]
+    pub protection_level: &'static str,
+    /// The account that made it.
+    pub creator: String,
+    /// The key ARN.
+    pub arn: String,
+    /// When a PendingDeletion key will be deleted, or `""`.
+    #[schemars(schema_with = "date_or_empty")]
+    pub delete_date: String,
+    /// When imported material expires, or `""` (never, or no material).
+    #[schemars(schema_with = "date_or_empty")]
+    pub material_expire_time: String,
+    /// `Disabled`: qkms does not rotate keys.
+    pub automatic_rotation: &'static str,
+    /// `""` without rotation.
+    pub rotation_interval: &'static str,
+    /// When the primary version was made.
+    #[schemars(extend("format" = "date-time"))]
+    pub last_rotation_date: String,
+    /// `""` without rotation.
+    pub next_rotation_date: &'static str,
+    /// The version Encrypt uses.
+    pub primary_key_version: String,
+    /// `""`: qkms has no KMS instances.
+    #[serde(rename = "DKMSInstanceId")]
+    pub dkms_instance_id: &'static str,
+    /// `Disabled` (DescribeKey only).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub deletion_protection: Option<&'static str>,
+    /// `""` (DescribeKey only).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub deletion_protection_description: Option<&'static str>,
+}
+
+impl KeyMetadata {
+    /// The metadata of `k`; with `describe`, the DescribeKey fields too.
+    #[must_use]
+    pub fn of(k: &KeyRecord, settings: &KmsSettings, describe: bool) -> Self {
+        Self {
+            creation_date: iso8601(k.created),
+            description: k.description.clone(),
+            key_id: k.key_id.clone(),
+            key_state: KeyState::from(k.state).as_str(),
+            key_usage: KeyUsage::from(k.usage).as_str(),
+            key_spec: KeySpec::from(k.spec).as_str(),
+            origin: Origin::from(k.origin).as_str(),
+            protection_level: ProtectionLevel::from(k.protection_level).as_str(),
+            creator: k.creator.clone(),
+            arn: key_arn(settings, &k.key_id),
+            delete_date: or_empty(k.delete_date),
+            material_expire_time: or_empty(k.material_expire),
+            automatic_rotation: "Disabled",
+            rotation_interval: "",
+            last_rotation_date: k.primary().map(|v| iso8601(v.created)).unwrap_or_default(),
+            next_rotation_date: "",
+            primary_key_version: k.primary_version.clone(),
+            dkms_instance_id: "",
+            deletion_protection: describe.then_some("Disabled"),
+            deletion_protection_description: describe.then_some(""),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn settings() -> KmsSettings {
+        KmsSettings {
+            region: "cn-hangzhou".into(),
+            account_id: "123".into(),
+            wrapping_pool: 0,
+            deterministic: false,
+        }
+    }
+
+    #[test]
+    fn key_references_and_arns() {
+        let s = settings();
+        assert_eq!(key_ref("k1", &s).unwrap(), KeyRef::Id("k1".into()));
+        assert_eq!(
+            key_ref("alias/a", &s).unwrap(),
+            KeyRef::Alias("alias/a".into())
+        );
+        assert_eq!(
+            key_ref(&key_arn(&s, "k1"), &s).unwrap(),
+            KeyRef::Id("k1".into())
+        );
+        assert_eq!(
+            key_ref(&alias_arn(&s, "alias/a"), &s).unwrap(),
+            KeyRef::Alias("alias/a".into())
+        );
+        for other in [
+            "acs:kms:cn-shanghai:123:key/k1",
+            "acs:kms:cn-hangzhou:999:key/k1",
+            "acs:kms:cn-hangzhou:123:key/",
+            "acs:kms:broken",
+            "acs:kms:cn-hangzhou:123:secret/x",
+        ] {
+            assert!(
+                matches!(key_ref(other, &s), Err(Error::KeyNotFound)),
+                "{other}"
+            );
+        }
+    }
+}

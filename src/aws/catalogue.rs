@@ -1,0 +1,96 @@
+//! The catalogue of operations. Each operation is declared once, in its family file (`keys.rs`,
+//! `aliases.rs`, …) beside its request and response types and its handler, as one entry:
+//! the types, the handler, where it runs (`hot`: inline when its key is cached;
+//! `blocking`: the blocking pool), the members that hold secrets, and a one-line
+//! description; its permission is `kms:<Name>`. This module gathers the families into the
+//! closed `Action` enum, whose `spec` and `prepare` serve dispatch, the recorder's
+//! redaction, the OpenAPI document and the README's table.
+//!
+//! Adding an operation: its types, handler and entry in the family file, its `Kms` method and
+//! its tests.
+
+use serde::Serialize;
+use serde_json::{Map, Value};
+
+use super::aliases::aliases_actions;
+use super::crypto::crypto_actions;
+use super::error::AwsError;
+use super::import::import_actions;
+use super::keys::keys_actions;
+use super::members::{FromInput, Input};
+use super::tags::tags_actions;
+use super::wire::Scope;
+use super::{aliases, crypto, import, keys, tags};
+use crate::protocol::{Prepared, gather, to_fields};
+use crate::service::Kms;
+
+fn fields(v: impl Serialize) -> Result<Map<String, Value>, AwsError> {
+    to_fields(v).map_err(|e| AwsError::internal(&e))
+}
+
+fn prepare<Req, Resp>(
+    (input, kms, scope): (&Input, &Kms, Scope),
+    inline: fn(&Req, &Kms) -> bool,
+    handler: fn(Req, &Kms, &Scope) -> Result<Resp, AwsError>,
+) -> Result<Prepared<AwsError>, AwsError>
+where
+    Req: FromInput + Send + 'static,
+    Resp: Serialize + 'static,
+{
+    let req = Req::from_input(input)?;
+    Ok(Prepared {
+        inline: inline(&req, kms),
+        work: Box::new(move |kms| fields(handler(req, kms, &scope)?)),
+    })
+}
+
+fn never<Req>(_: &Req, _: &Kms) -> bool {
+    false
+}
+
+fn when_cached<Req: crypto::HotKey>(req: &Req, kms: &Kms) -> bool {
+    req.is_hot(kms)
+}
+
+gather! {
+    [fields: FromInput, error: AwsError, prepared: Prepared<AwsError>,
+    input: (input: &Input, kms: &Kms, scope: Scope);]
+    []
+    keys_actions, aliases_actions, tags_actions, import_actions, crypto_actions
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The README lists exactly the catalogue's operations, with their descriptions.
+    #[test]
+    fn the_readme_lists_the_catalogue() {
+        let table =
+            crate::protocol::markdown_table("Operation", Action::ALL.iter().map(|a| a.spec()));
+        let readme = include_str!("../../README.md");
+        assert!(readme.contains(&table), "README lacks this table:\n{table}");
+    }
+
+    #[test]
+    fn names_permissions_and_secrets() {
+        for a in Action::ALL {
+            let spec = a.spec();
+            assert_eq!(Action::parse(spec.name), Some(*a));
+            assert_eq!(spec.permission, format!("kms:{}", spec.name));
+            // Each secret is a member of the request or of the answer.
+            let mut generator = crate::openapi::generator();
+            let answer = crate::openapi::properties(&crate::openapi::object((spec.response)(
+                &mut generator,
+            )));
+            for secret in spec.secrets {
+                assert!(
+                    spec.fields.iter().any(|f| f.name == *secret) || answer.contains_key(*secret),
+                    "{}: {secret}",
+                    spec.name
+                );
+            }
+        }
+        assert_eq!(Action::parse("Nope"), None);
+    }
+}
