@@ -152,3 +152,19 @@ pub fn families(specs: impl Iterator<Item = Spec>) -> Vec<&'static str> {
     }
     out
 }
+
+/// One path per action, keyed `{prefix}{name}` (the fragment tells the operations apart in
+/// the document; HTTP clients drop it), each a `post` built by `operation`.
+pub fn paths(
+    specs: impl Iterator<Item = Spec>,
+    prefix: &str,
+    operation: fn(&Spec, &mut SchemaGenerator) -> Value,
+) -> Map<String, Value> {
+    let mut generator = generator();
+    specs
+        .map(|spec| {
+            let op = operation(&spec, &mut generator);
+            (format!("{prefix}{}", spec.name), json!({ "post": op }))
+        })
+        .collect()
+}

@@ -159,15 +159,7 @@ fn operation(spec: &Spec, generator: &mut schemars::SchemaGenerator) -> Value {
 /// The document.
 #[must_use]
 pub fn document() -> Value {
-    let mut generator = openapi::generator();
-    let mut paths = Map::new();
-    for action in Action::ALL {
-        let spec = action.spec();
-        paths.insert(
-            format!("/#Action={}", spec.name),
-            json!({"post": operation(&spec, &mut generator)}),
-        );
-    }
+    let paths = openapi::paths(Action::ALL.iter().map(|a| a.spec()), "/#Action=", operation);
     let security = json!({
         "AliyunV1": {
             "type": "apiKey",
