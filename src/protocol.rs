@@ -352,27 +352,3 @@ macro_rules! family {
     };
 }
 pub(crate) use family;
-
-/// Checks a dialect's catalogue: the README holds its generated table, every permission is
-/// `kms:<name>`, and each secret field is a member of the request or of the answer.
-///
-/// # Panics
-/// On the first violation (it is called by tests only).
-#[cfg(test)]
-pub fn check_catalogue(what: &str, specs: &[Spec], readme: &str) {
-    let table = markdown_table(what, specs.iter().copied());
-    assert!(readme.contains(&table), "README lacks this table:\n{table}");
-    for spec in specs {
-        assert_eq!(spec.permission, format!("kms:{}", spec.name));
-        let mut generator = crate::openapi::generator();
-        let answer =
-            crate::openapi::properties(&crate::openapi::object((spec.response)(&mut generator)));
-        for secret in spec.secrets {
-            assert!(
-                spec.fields.iter().any(|f| f.name == *secret) || answer.contains_key(*secret),
-                "{}: {secret}",
-                spec.name
-            );
-        }
-    }
-}

@@ -68,7 +68,7 @@ mod tests {
     #[test]
     fn the_catalogue_is_consistent() {
         let specs: Vec<_> = Action::ALL.iter().map(|a| a.spec()).collect();
-        crate::protocol::check_catalogue("Action", &specs, include_str!("../../README.md"));
+        crate::openapi::check_catalogue("Action", &specs, include_str!("../../README.md"));
         for a in Action::ALL {
             assert_eq!(Action::parse(a.spec().name), Some(*a));
         }
