@@ -180,6 +180,55 @@ pub struct ServeArgs {
     /// loopback origins; repeatable. `*` allows every origin (warned about).
     #[arg(long = "cors-origin", env = "QKMS_CORS_ORIGIN", value_delimiter = ',')]
     pub cors_origins: Vec<String>,
+    /// PEM certificate chain (leaf first) to serve https with; needs `--tls-key`.
+    #[arg(
+        long,
+        env = "QKMS_TLS_CERT",
+        requires = "tls_key",
+        conflicts_with = "tls_self_signed"
+    )]
+    pub tls_cert: Option<PathBuf>,
+    /// PEM private key of `--tls-cert`.
+    #[arg(long, env = "QKMS_TLS_KEY", requires = "tls_cert")]
+    pub tls_key: Option<PathBuf>,
+    /// Serve https with a certificate from a local CA that qkms makes on first start in
+    /// `<data dir>/tls/` (clients trust `ca.pem`; its path is logged).
+    #[arg(long, env = "QKMS_TLS_SELF_SIGNED")]
+    pub tls_self_signed: bool,
+    /// A further name or IP address for the self-signed certificate, besides `localhost`,
+    /// `127.0.0.1` and `::1`; repeatable.
+    #[arg(long = "tls-name", env = "QKMS_TLS_NAME", value_delimiter = ',')]
+    pub tls_names: Vec<String>,
+    /// Serve https on this address and keep plain http on `--listen`; without it, TLS
+    /// replaces http on `--listen`. Port 0 picks a free port (printed on stdout's second line).
+    #[arg(long, env = "QKMS_LISTEN_TLS")]
+    pub listen_tls: Option<String>,
+}
+
+/// Where https comes from.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum TlsSource {
+    /// Given PEM files.
+    Files {
+        /// Certificate chain.
+        cert: PathBuf,
+        /// Private key.
+        key: PathBuf,
+    },
+    /// A local CA in the data directory, and these extra names.
+    SelfSigned {
+        /// Names besides the loopback ones.
+        names: Vec<String>,
+    },
+}
+
+/// The https side of the configuration.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TlsSettings {
+    /// Certificate and key.
+    pub source: TlsSource,
+    /// `Some`: https here, plain http on `listen`; `None`: https on `listen`.
+    pub listen: Option<String>,
 }
 
 /// The TOML file: the same settings, in kebab-case or snake_case.
@@ -212,6 +261,16 @@ struct FileConfig {
     request_timeout: Option<u64>,
     #[serde(alias = "max_connections")]
     max_connections: Option<usize>,
+    #[serde(alias = "tls_cert")]
+    tls_cert: Option<PathBuf>,
+    #[serde(alias = "tls_key")]
+    tls_key: Option<PathBuf>,
+    #[serde(alias = "tls_self_signed")]
+    tls_self_signed: Option<bool>,
+    #[serde(default, alias = "tls_names", alias = "tls-name")]
+    tls_names: Vec<String>,
+    #[serde(alias = "listen_tls")]
+    listen_tls: Option<String>,
 }
 
 /// Validated configuration.
@@ -255,6 +314,8 @@ pub struct Config {
     pub request_timeout: std::time::Duration,
     /// Connections served at once.
     pub max_connections: usize,
+    /// https, if configured.
+    pub tls: Option<TlsSettings>,
 }
 
 /// Configuration errors.
@@ -399,16 +460,55 @@ fn aws_account_id(value: Option<String>) -> Result<String, ConfigError> {
     Ok(id)
 }
 
+/// The https settings from flags over the file; `None` without a certificate source.
+fn tls_settings(
+    args: &mut ServeArgs,
+    file: &mut FileConfig,
+) -> Result<Option<TlsSettings>, ConfigError> {
+    let bad = |m: &str| Err(ConfigError::Invalid(m.into()));
+    let cert = args.tls_cert.take().or(file.tls_cert.take());
+    let key = args.tls_key.take().or(file.tls_key.take());
+    let self_signed = args.tls_self_signed || file.tls_self_signed.unwrap_or(false);
+    let names = if args.tls_names.is_empty() {
+        std::mem::take(&mut file.tls_names)
+    } else {
+        std::mem::take(&mut args.tls_names)
+    };
+    let listen = args.listen_tls.take().or(file.listen_tls.take());
+    let source = match (cert, key, self_signed) {
+        (Some(_), _, true) => return bad("--tls-cert and --tls-self-signed exclude each other"),
+        (Some(cert), Some(key), false) => TlsSource::Files { cert, key },
+        (Some(_), None, false) | (None, Some(_), _) => {
+            return bad("--tls-cert and --tls-key go together");
+        }
+        (None, None, true) => TlsSource::SelfSigned { names },
+        (None, None, false) => {
+            if listen.is_some() {
+                return bad("--listen-tls needs --tls-cert/--tls-key or --tls-self-signed");
+            }
+            if !names.is_empty() {
+                return bad("--tls-name needs --tls-self-signed");
+            }
+            return Ok(None);
+        }
+    };
+    if let Some(l) = &listen {
+        check_listen(l)?;
+    }
+    Ok(Some(TlsSettings { source, listen }))
+}
+
 impl Config {
     /// Merges flags/environment over the file over the defaults, and validates.
     ///
     /// # Errors
     /// An unreadable file or a malformed value.
-    pub fn from_args(args: ServeArgs) -> Result<Self, ConfigError> {
-        let file = match &args.config {
+    pub fn from_args(mut args: ServeArgs) -> Result<Self, ConfigError> {
+        let mut file = match &args.config {
             Some(path) => read_file(path)?,
             None => FileConfig::default(),
         };
+        let tls = tls_settings(&mut args, &mut file)?;
         let pairs = if args.access_keys.is_empty() {
             &file.access_keys
         } else {
@@ -469,6 +569,7 @@ impl Config {
             default_credentials,
             ephemeral: args.ephemeral || file.ephemeral.unwrap_or(false),
             log: args.log.or(file.log).unwrap_or_else(|| "info".into()),
+            tls,
         })
     }
 }

@@ -16,12 +16,14 @@ use std::sync::Arc;
 use clap::Parser as _;
 use qkms::auth::Credentials;
 use qkms::clock::{Clock as _, ControlledClock, Mode, iso8601};
-use qkms::config::{BulkCreateArgs, CheckArgs, Cli, Command, Config, DialectArg, ExportArgs};
+use qkms::config::{
+    BulkCreateArgs, CheckArgs, Cli, Command, Config, DialectArg, ExportArgs, TlsSource,
+};
 use qkms::crypto::random::{DeterministicEntropy, Entropy, OsEntropy};
 use qkms::crypto::root::RootKey;
 use qkms::datadir::{self, Opened};
 use qkms::server::record::Recorder;
-use qkms::server::{self, AppState, Limits};
+use qkms::server::{self, AppState, Limits, Listener, tls};
 use qkms::service::seed::SeedFile;
 use qkms::service::{Kms, KmsSettings};
 use qkms::store::{KeyStore, MemoryStore};
@@ -187,6 +189,11 @@ fn serve(config: Config) -> Result<(), Failure> {
     // Everything that can fail on a flag comes before anything is written.
     let listener = TcpListener::bind(&config.listen)
         .map_err(|e| format!("listen on {}: {e}", config.listen))?;
+    let tls_listener = match config.tls.as_ref().and_then(|t| t.listen.as_ref()) {
+        Some(addr) => Some(TcpListener::bind(addr).map_err(|e| format!("listen on {addr}: {e}"))?),
+        None => None,
+    };
+    let tls = tls_config(&config)?;
     let seeds = seed_files(&config.seeds)?
         .into_iter()
         .map(|path| read_seed(&path).map(|seed| (path, seed)))
@@ -224,7 +231,45 @@ fn serve(config: Config) -> Result<(), Failure> {
         tracing::info!(file = %path.display(), created = report.created, unchanged = report.unchanged, aliases_created = report.aliases_created, "seed loaded");
     }
     let state = app_state(&config, Arc::new(kms), clock, recorder);
-    run(&config, listener, state)
+    let listeners = match (tls, tls_listener) {
+        (Some(tls), Some(https)) => vec![
+            Listener {
+                socket: listener,
+                tls: None,
+            },
+            Listener {
+                socket: https,
+                tls: Some(tls),
+            },
+        ],
+        (tls, _) => vec![Listener {
+            socket: listener,
+            tls,
+        }],
+    };
+    run(&config, listeners, state)
+}
+
+/// The rustls configuration, if https is on: from the given files, or from the local CA
+/// (made on first start) in the data directory. A bad file stops the start.
+fn tls_config(config: &Config) -> Result<Option<Arc<rustls::ServerConfig>>, Failure> {
+    let Some(settings) = &config.tls else {
+        return Ok(None);
+    };
+    let (cert, key) = match &settings.source {
+        TlsSource::Files { cert, key } => (cert.clone(), key.clone()),
+        TlsSource::SelfSigned { names } => {
+            let set = tls::self_signed(&config.data_dir, names).map_err(|e| e.to_string())?;
+            if set.created_ca {
+                tracing::info!(ca = %set.ca.display(), "generated a local CA for TLS");
+            }
+            tracing::info!(ca = %set.ca.display(), "TLS: clients should trust this CA certificate");
+            (set.cert, set.key)
+        }
+    };
+    Ok(Some(
+        tls::server_config(&cert, &key).map_err(|e| e.to_string())?,
+    ))
 }
 
 fn app_state(
@@ -253,20 +298,23 @@ fn app_state(
     state
 }
 
-fn run(config: &Config, listener: TcpListener, state: AppState) -> Result<(), Failure> {
-    let addr = listener.local_addr().map_err(|e| e.to_string())?;
-    // The first line of stdout is the bound address, for scripts that asked for port 0.
+fn run(config: &Config, listeners: Vec<Listener>, state: AppState) -> Result<(), Failure> {
+    // The first line of stdout is the bound address, for scripts that asked for port 0;
+    // with http and https side by side, the second line is the https one.
     let mut stdout = std::io::stdout();
-    writeln!(stdout, "{addr}")
-        .and_then(|()| stdout.flush())
-        .map_err(|e| e.to_string())?;
-    tracing::info!(%addr, region = %config.region, "qkms listening");
+    for l in &listeners {
+        let addr = l.socket.local_addr().map_err(|e| e.to_string())?;
+        writeln!(stdout, "{addr}").map_err(|e| e.to_string())?;
+        let scheme = if l.tls.is_some() { "https" } else { "http" };
+        tracing::info!(%addr, %scheme, region = %config.region, "qkms listening");
+    }
+    stdout.flush().map_err(|e| e.to_string())?;
     let limits = Limits {
         request_timeout: config.request_timeout,
         max_connections: connections_within_file_limit(config.max_connections),
     };
     actix_web::rt::System::new()
-        .block_on(server::run(listener, state, limits))
+        .block_on(server::serve(listeners, state, limits))
         .map_err(|e| Failure::General(e.to_string()))
 }
 

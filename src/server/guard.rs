@@ -49,9 +49,26 @@ pub struct GuardConfig {
     pub timeout: Duration,
 }
 
+/// A byte stream the guard can sit on: a TCP connection, or a TLS session over one.
+pub trait Io: AsyncRead + AsyncWrite + Unpin {
+    /// Writes what it can of `bytes` now, without waiting (a last word on drop); streams
+    /// that cannot (TLS needs its own framing) write nothing.
+    fn write_now(&self, bytes: &[u8]) {
+        let _ = bytes;
+    }
+}
+
+impl Io for TcpStream {
+    fn write_now(&self, bytes: &[u8]) {
+        let _ = self.try_write(bytes);
+    }
+}
+
+impl<S: actix_web::rt::net::ActixStream> Io for actix_tls::accept::rustls_0_23::TlsStream<S> {}
+
 /// A connection behind the guard.
-pub struct Guarded {
-    io: TcpStream,
+pub struct Guarded<S: Io = TcpStream> {
+    io: S,
     config: Arc<GuardConfig>,
     /// Bytes read from the socket and not yet given to actix.
     buf: BytesMut,
@@ -79,10 +96,10 @@ enum Framing {
     Closed,
 }
 
-impl Guarded {
+impl<S: Io> Guarded<S> {
     /// Wraps an accepted connection.
     #[must_use]
-    pub fn new(io: TcpStream, config: Arc<GuardConfig>) -> Self {
+    pub fn new(io: S, config: Arc<GuardConfig>) -> Self {
         let deadline = Some(Box::pin(sleep(config.timeout)));
         Self {
             io,
@@ -423,7 +440,7 @@ impl Chunks {
     }
 }
 
-impl AsyncRead for Guarded {
+impl<S: Io> AsyncRead for Guarded<S> {
     fn poll_read(
         self: Pin<&mut Self>,
         cx: &mut Context<'_>,
@@ -471,7 +488,7 @@ impl AsyncRead for Guarded {
     }
 }
 
-impl Guarded {
+impl<S: Io> Guarded<S> {
     fn timed_out(&mut self) {
         let secs = self.config.timeout.as_secs();
         match self.framing {
@@ -508,7 +525,7 @@ impl Guarded {
     }
 }
 
-impl AsyncWrite for Guarded {
+impl<S: Io> AsyncWrite for Guarded<S> {
     fn poll_write(
         self: Pin<&mut Self>,
         cx: &mut Context<'_>,
@@ -530,11 +547,11 @@ impl AsyncWrite for Guarded {
     }
 }
 
-impl Drop for Guarded {
+impl<S: Io> Drop for Guarded<S> {
     fn drop(&mut self) {
         // Should actix drop the connection without shutting it down, still try to say why.
         if let Some((bytes, sent)) = &self.reply {
-            let _ = self.io.try_write(bytes.get(*sent..).unwrap_or_default());
+            self.io.write_now(bytes.get(*sent..).unwrap_or_default());
         }
     }
 }

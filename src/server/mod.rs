@@ -8,6 +8,7 @@ pub mod guard;
 mod pipeline;
 pub mod record;
 pub mod reject;
+pub mod tls;
 
 use std::net::TcpListener;
 use std::sync::Arc;
@@ -168,6 +169,31 @@ impl Default for Limits {
     }
 }
 
+/// actix's HTTP/1 service over the app, for a guarded stream of any kind.
+fn h1<T>(
+    state: AppState,
+    limits: Limits,
+) -> impl actix_service::ServiceFactory<
+    (T, Option<std::net::SocketAddr>),
+    Config = (),
+    Response = (),
+    Error = actix_http::error::DispatchError,
+    InitError = (),
+>
+where
+    T: tokio::io::AsyncRead + tokio::io::AsyncWrite + Unpin + 'static,
+{
+    use actix_service::{IntoServiceFactory as _, ServiceFactoryExt as _, map_config};
+    let app = app(state)
+        .into_factory()
+        .map_err(|e: actix_web::Error| e.error_response());
+    actix_http::HttpService::build()
+        // The guard's own deadlines come first; these only back them up.
+        .client_request_timeout(limits.request_timeout + Duration::from_secs(1))
+        .client_disconnect_timeout(Duration::from_secs(1))
+        .h1(map_config(app, |()| actix_web::dev::AppConfig::default()))
+}
+
 /// Runs the sweeper: expired material and ended deletion windows are applied every
 /// second, even when nobody asks.
 fn spawn_sweeper(kms: Arc<Kms>) -> actix_web::rt::task::JoinHandle<()> {
@@ -185,14 +211,40 @@ fn spawn_sweeper(kms: Arc<Kms>) -> actix_web::rt::task::JoinHandle<()> {
     })
 }
 
-/// Serves on an already-bound listener until SIGINT/SIGTERM; then drains and returns.
-/// Every connection passes through the front guard (`guard.rs`), then actix's HTTP/1
-/// service and the app.
+/// A bound socket and, for https, the TLS configuration it serves.
+#[derive(Debug)]
+pub struct Listener {
+    /// The bound socket.
+    pub socket: TcpListener,
+    /// `Some` for https.
+    pub tls: Option<Arc<rustls::ServerConfig>>,
+}
+
+/// Serves plain http on an already-bound listener until SIGINT/SIGTERM; then drains and
+/// returns. See [`serve`].
 ///
 /// # Errors
 /// The listener cannot be used.
 pub async fn run(listener: TcpListener, state: AppState, limits: Limits) -> std::io::Result<()> {
-    use actix_service::{IntoServiceFactory as _, ServiceFactoryExt as _, fn_service, map_config};
+    let listener = Listener {
+        socket: listener,
+        tls: None,
+    };
+    serve(vec![listener], state, limits).await
+}
+
+/// Serves on already-bound listeners (http and https side by side) until SIGINT/SIGTERM;
+/// then drains and returns. Every connection passes through the TLS handshake if any,
+/// then the front guard (`guard.rs`), then actix's HTTP/1 service and the app.
+///
+/// # Errors
+/// A listener cannot be used.
+pub async fn serve(
+    listeners: Vec<Listener>,
+    state: AppState,
+    limits: Limits,
+) -> std::io::Result<()> {
+    use actix_service::{ServiceFactoryExt as _, fn_service};
     let mut state = state;
     Arc::make_mut(&mut state.ctx).request_timeout = limits.request_timeout;
     let sweeper = spawn_sweeper(state.kms().clone());
@@ -201,32 +253,44 @@ pub async fn run(listener: TcpListener, state: AppState, limits: Limits) -> std:
         state: state.clone(),
         timeout: limits.request_timeout,
     });
-    let app_state = state.clone();
-    let server = actix_server::Server::build()
+    let mut builder = actix_server::Server::build()
         .workers(workers)
         .max_concurrent_connections(limits.max_connections.div_ceil(workers).max(1))
-        .shutdown_timeout(5)
-        .listen("qkms", listener, move || {
-            let guard = guard.clone();
-            let app = app(app_state.clone())
-                .into_factory()
-                .map_err(|e: actix_web::Error| e.error_response());
-            fn_service(move |io: actix_web::rt::net::TcpStream| {
-                let peer = io.peer_addr().ok();
-                std::future::ready(Ok::<_, actix_http::error::DispatchError>((
-                    guard::Guarded::new(io, guard.clone()),
-                    peer,
-                )))
-            })
-            .and_then(
-                actix_http::HttpService::build()
-                    // The guard's own deadlines come first; these only back them up.
-                    .client_request_timeout(limits.request_timeout + Duration::from_secs(1))
-                    .client_disconnect_timeout(Duration::from_secs(1))
-                    .h1(map_config(app, |()| actix_web::dev::AppConfig::default())),
-            )
-        })?
-        .run();
+        .shutdown_timeout(5);
+    for (i, listener) in listeners.into_iter().enumerate() {
+        let (guard, app_state) = (guard.clone(), state.clone());
+        let name = format!("qkms-{i}");
+        builder = match listener.tls {
+            None => builder.listen(name, listener.socket, move || {
+                let guard = guard.clone();
+                fn_service(move |io: actix_web::rt::net::TcpStream| {
+                    let peer = io.peer_addr().ok();
+                    std::future::ready(Ok((guard::Guarded::new(io, guard.clone()), peer)))
+                })
+                .and_then(h1(app_state.clone(), limits))
+            })?,
+            Some(config) => builder.listen(name, listener.socket, move || {
+                let guard = guard.clone();
+                let mut acceptor = actix_tls::accept::rustls_0_23::Acceptor::new((*config).clone());
+                acceptor.set_handshake_timeout(limits.request_timeout);
+                acceptor
+                    .map_err(|e| {
+                        tracing::debug!(error = ?e, "TLS handshake failed");
+                        actix_http::error::DispatchError::Upgrade
+                    })
+                    .and_then(fn_service(
+                        move |tls: actix_tls::accept::rustls_0_23::TlsStream<
+                            actix_web::rt::net::TcpStream,
+                        >| {
+                            let peer = tls.get_ref().0.peer_addr().ok();
+                            std::future::ready(Ok((guard::Guarded::new(tls, guard.clone()), peer)))
+                        },
+                    ))
+                    .and_then(h1(app_state.clone(), limits))
+            })?,
+        };
+    }
+    let server = builder.run();
     let result = server.await;
     sweeper.abort();
     state.kms().shutdown();

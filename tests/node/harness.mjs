@@ -14,31 +14,34 @@ export const ADMIN_SECRET = 'node-admin-secret';
 export const Client = kms.default;
 export const $Kms = kms;
 
-export async function startServer({ clock, admin = ADMIN_SECRET } = {}) {
+export async function startServer({ clock, admin = ADMIN_SECRET, extraArgs = [] } = {}) {
   const dataDir = mkdtempSync(path.join(tmpdir(), 'qkms-node-'));
   const args = ['serve', '--listen', '127.0.0.1:0', '--data-dir', dataDir];
   if (admin) args.push('--admin', admin);
   if (clock) args.push('--clock', clock);
+  args.push(...extraArgs);
   const env = Object.fromEntries(Object.entries(process.env).filter(([k]) => !k.startsWith('QKMS_')));
   const proc = spawn(QKMS_BIN, args, { stdio: ['ignore', 'pipe', 'pipe'], env });
   let stderr = '';
   proc.stderr.on('data', (chunk) => { stderr += chunk; });
 
-  const address = await new Promise((resolve, reject) => {
+  // One address line per listener: with --listen-tls, the second is the https one.
+  const lines = extraArgs.includes('--listen-tls') ? 2 : 1;
+  const [address, tlsAddress] = await new Promise((resolve, reject) => {
     let out = '';
     const timer = setTimeout(() => reject(new Error(`qkms printed no address: ${stderr}`)), 30000);
     proc.on('exit', (code) => { clearTimeout(timer); reject(new Error(`qkms exited with ${code}: ${stderr}`)); });
     proc.stdout.on('data', (chunk) => {
       out += chunk;
-      const nl = out.indexOf('\n');
-      if (nl >= 0) { clearTimeout(timer); resolve(out.slice(0, nl).trim()); }
+      const got = out.split('\n');
+      if (got.length > lines) { clearTimeout(timer); resolve(got.slice(0, lines).map((l) => l.trim())); }
     });
   });
   proc.stdout.resume(); // keep draining
   const match = /^(127\.0\.0\.1):(\d+)$/.exec(address);
   if (!match) throw new Error(`first stdout line is not an address: ${address}`);
   const server = {
-    proc, host: match[1], port: Number(match[2]), endpoint: address, dataDir, admin,
+    proc, host: match[1], port: Number(match[2]), endpoint: address, tlsAddress, dataDir, admin,
     stderr: () => stderr,
     async stop() {
       if (proc.exitCode === null && proc.signalCode === null) {
