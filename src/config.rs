@@ -180,6 +180,9 @@ pub struct ServeArgs {
     /// loopback origins; repeatable. `*` allows every origin (warned about).
     #[arg(long = "cors-origin", env = "QKMS_CORS_ORIGIN", value_delimiter = ',')]
     pub cors_origins: Vec<String>,
+    /// Do not serve the explorer page at `/explorer`.
+    #[arg(long, env = "QKMS_NO_EXPLORER")]
+    pub no_explorer: bool,
     /// PEM certificate chain (leaf first) to serve https with; needs `--tls-key`.
     #[arg(
         long,
@@ -261,6 +264,8 @@ struct FileConfig {
     request_timeout: Option<u64>,
     #[serde(alias = "max_connections")]
     max_connections: Option<usize>,
+    #[serde(alias = "no_explorer")]
+    no_explorer: Option<bool>,
     #[serde(alias = "tls_cert")]
     tls_cert: Option<PathBuf>,
     #[serde(alias = "tls_key")]
@@ -316,6 +321,8 @@ pub struct Config {
     pub max_connections: usize,
     /// https, if configured.
     pub tls: Option<TlsSettings>,
+    /// Serve `/explorer`.
+    pub explorer: bool,
 }
 
 /// Configuration errors.
@@ -570,6 +577,7 @@ impl Config {
             ephemeral: args.ephemeral || file.ephemeral.unwrap_or(false),
             log: args.log.or(file.log).unwrap_or_else(|| "info".into()),
             tls,
+            explorer: !(args.no_explorer || file.no_explorer.unwrap_or(false)),
         })
     }
 }

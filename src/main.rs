@@ -285,7 +285,8 @@ fn app_state(
         config.admin.clone(),
     )
     .with_aws_account_id(config.aws_account_id.clone())
-    .with_cors(config.cors.clone());
+    .with_cors(config.cors.clone())
+    .with_explorer(config.explorer);
     if config.cors.allows_any() {
         tracing::warn!(
             "--cors-origin '*': every web page may call this server with the configured access keys"
@@ -307,6 +308,9 @@ fn run(config: &Config, listeners: Vec<Listener>, state: AppState) -> Result<(),
         writeln!(stdout, "{addr}").map_err(|e| e.to_string())?;
         let scheme = if l.tls.is_some() { "https" } else { "http" };
         tracing::info!(%addr, %scheme, region = %config.region, "qkms listening");
+        if config.explorer {
+            tracing::info!("explorer: {scheme}://{}/explorer", explorer_host(addr));
+        }
     }
     stdout.flush().map_err(|e| e.to_string())?;
     let limits = Limits {
@@ -316,6 +320,16 @@ fn run(config: &Config, listeners: Vec<Listener>, state: AppState) -> Result<(),
     actix_web::rt::System::new()
         .block_on(server::serve(listeners, state, limits))
         .map_err(|e| Failure::General(e.to_string()))
+}
+
+/// The host to print in the explorer's URL: an unspecified address (`0.0.0.0`) is reached
+/// at loopback, which is also a secure context for WebCrypto.
+fn explorer_host(addr: std::net::SocketAddr) -> String {
+    if addr.ip().is_unspecified() {
+        format!("127.0.0.1:{}", addr.port())
+    } else {
+        addr.to_string()
+    }
 }
 
 /// Raises the open-file limit as far as allowed and keeps the connection limit below it,

@@ -120,6 +120,11 @@ fn header_str(req: &ServiceRequest, name: HeaderName) -> Option<&str> {
     req.headers().get(name).and_then(|v| v.to_str().ok())
 }
 
+/// Paths of public, static content that no origin check applies to.
+fn public_path(path: &str) -> bool {
+    path == "/explorer" || path.starts_with("/explorer/") || path.starts_with("/openapi/")
+}
+
 /// The CORS layer around every route.
 ///
 /// # Errors
@@ -140,6 +145,16 @@ pub async fn layer(
             .await
             .map(ServiceResponse::map_into_boxed_body);
     };
+    // The explorer's files and the OpenAPI documents are public and hold nothing secret;
+    // browsers send `Origin` even on same-origin module-script loads, so a page opened under
+    // any name (a LAN name, a TLS name) must still load. They get no CORS headers, so
+    // another origin's page cannot read them through the browser.
+    if req.method() == actix_web::http::Method::GET && public_path(req.path()) {
+        return next
+            .call(req)
+            .await
+            .map(ServiceResponse::map_into_boxed_body);
+    }
     let host = header_str(&req, header::HOST);
     let admin = req.path().starts_with("/_qkms/") || req.path() == "/_qkms";
     let allowed = if admin {

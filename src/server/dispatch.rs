@@ -1,4 +1,5 @@
-//! Routes. `GET /openapi/{aliyun,aws}.json` serve the OpenAPI documents. An AWS-looking
+//! Routes. `GET /openapi/{aliyun,aws}.json` serve the OpenAPI documents, `GET /explorer`
+//! the explorer page (unless `--no-explorer`). An AWS-looking
 //! request goes to the pipeline in the AWS protocol; every other
 //! path and method other than `GET /healthz` and the admin endpoints goes to it in the
 //! Aliyun RPC protocol, which renders its own errors for wrong paths and methods and reads
@@ -14,6 +15,9 @@ use crate::aliyun::Aliyun;
 use crate::aws::Aws;
 
 pub(super) fn configure(cfg: &mut web::ServiceConfig, state: AppState) {
+    if state.explorer {
+        super::explorer::configure(cfg);
+    }
     cfg.app_data(web::Data::new(state))
         // Any method: the benchmark's ceiling sends its signed POSTs here.
         .route("/healthz", web::to(healthz))

@@ -4,6 +4,7 @@
 mod admin;
 pub mod cors;
 mod dispatch;
+pub mod explorer;
 pub mod guard;
 mod pipeline;
 pub mod record;
@@ -50,6 +51,8 @@ pub struct AppState {
     pub recorder: Option<Arc<record::Recorder>>,
     /// Which browser origins may call the API.
     pub cors: Arc<cors::CorsPolicy>,
+    /// Whether `/explorer` is served (`--no-explorer` turns it off).
+    pub explorer: bool,
 }
 
 impl AppState {
@@ -78,6 +81,7 @@ impl AppState {
             admin,
             recorder: None,
             cors: Arc::new(cors::CorsPolicy::default()),
+            explorer: true,
         }
     }
 
@@ -109,6 +113,13 @@ impl AppState {
     #[must_use]
     pub fn with_cors(mut self, policy: cors::CorsPolicy) -> Self {
         self.cors = Arc::new(policy);
+        self
+    }
+
+    /// Serves the explorer page at `/explorer`, or not.
+    #[must_use]
+    pub fn with_explorer(mut self, on: bool) -> Self {
+        self.explorer = on;
         self
     }
 
