@@ -352,3 +352,39 @@ macro_rules! family {
     };
 }
 pub(crate) use family;
+
+/// Declares a request struct whose fields each read one named field of the wire input, in
+/// order, and implements the dialect's parsing trait for it; `aliyun::fields::params!` and
+/// `aws::members::members!` fill in their own traits and types.
+macro_rules! wire_request {
+    (
+        [$from:path, $parse:ident, $input:ty, $error:ty, $field_trait:path, $read:ident]
+        $(#[$m:meta])*
+        pub struct $name:ident {
+            $( $(#[$fm:meta])* $field:ident: $ty:ty = $wire:literal ),* $(,)?
+        }
+    ) => {
+        $(#[$m])*
+        #[derive(Debug, schemars::JsonSchema)]
+        pub struct $name {
+            $( $(#[$fm])* #[schemars(rename = $wire)] pub $field: $ty, )*
+        }
+
+        impl $from for $name {
+            const FIELDS: &'static [$crate::protocol::FieldInfo] = &[$(
+                $crate::protocol::FieldInfo {
+                    name: $wire,
+                    required: <$ty as $field_trait>::REQUIRED,
+                },
+            )*];
+
+            #[allow(unused_variables)]
+            fn $parse(input: &$input) -> Result<Self, $error> {
+                Ok(Self {
+                    $( $field: <$ty as $field_trait>::$read(input, $wire)?, )*
+                })
+            }
+        }
+    };
+}
+pub(crate) use wire_request;

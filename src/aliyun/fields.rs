@@ -51,34 +51,11 @@ pub trait Field: Sized {
 
 /// Declares a request struct whose fields each read one named parameter, in order.
 macro_rules! params {
-    (
-        $(#[$m:meta])*
-        pub struct $name:ident {
-            $( $(#[$fm:meta])* $field:ident: $ty:ty = $wire:literal ),* $(,)?
-        }
-    ) => {
-        $(#[$m])*
-        #[derive(Debug, schemars::JsonSchema)]
-        pub struct $name {
-            $( $(#[$fm])* #[schemars(rename = $wire)] pub $field: $ty, )*
-        }
-
-        impl $crate::aliyun::fields::FromParams for $name {
-            const FIELDS: &'static [$crate::protocol::FieldInfo] = &[$(
-                $crate::protocol::FieldInfo {
-                    name: $wire,
-                    required: <$ty as $crate::aliyun::fields::Field>::REQUIRED,
-                },
-            )*];
-
-            #[allow(unused_variables)]
-            fn from_params(
-                p: &$crate::aliyun::params::Params,
-            ) -> Result<Self, $crate::aliyun::error::AliyunError> {
-                Ok(Self {
-                    $( $field: <$ty as $crate::aliyun::fields::Field>::field(p, $wire)?, )*
-                })
-            }
+    ($($body:tt)*) => {
+        $crate::protocol::wire_request! {
+            [$crate::aliyun::fields::FromParams, from_params, $crate::aliyun::params::Params,
+             $crate::aliyun::error::AliyunError, $crate::aliyun::fields::Field, field]
+            $($body)*
         }
     };
 }

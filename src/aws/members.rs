@@ -130,34 +130,11 @@ pub(crate) use required;
 
 /// Declares a request struct whose fields each read one named member, in order.
 macro_rules! members {
-    (
-        $(#[$m:meta])*
-        pub struct $name:ident {
-            $( $(#[$fm:meta])* $field:ident: $ty:ty = $wire:literal ),* $(,)?
-        }
-    ) => {
-        $(#[$m])*
-        #[derive(Debug, schemars::JsonSchema)]
-        pub struct $name {
-            $( $(#[$fm])* #[schemars(rename = $wire)] pub $field: $ty, )*
-        }
-
-        impl $crate::aws::members::FromInput for $name {
-            const FIELDS: &'static [$crate::protocol::FieldInfo] = &[$(
-                $crate::protocol::FieldInfo {
-                    name: $wire,
-                    required: <$ty as $crate::aws::members::Member>::REQUIRED,
-                },
-            )*];
-
-            #[allow(unused_variables)]
-            fn from_input(
-                input: &$crate::aws::members::Input,
-            ) -> Result<Self, $crate::aws::error::AwsError> {
-                Ok(Self {
-                    $( $field: <$ty as $crate::aws::members::Member>::member(input, $wire)?, )*
-                })
-            }
+    ($($body:tt)*) => {
+        $crate::protocol::wire_request! {
+            [$crate::aws::members::FromInput, from_input, $crate::aws::members::Input,
+             $crate::aws::error::AwsError, $crate::aws::members::Member, member]
+            $($body)*
         }
     };
 }

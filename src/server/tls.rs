@@ -135,7 +135,7 @@ pub fn self_signed(data_dir: &Path, names: &[String]) -> Result<SelfSigned, TlsE
         let ca_cert = ca_params()
             .self_signed(&ca_key)
             .map_err(|e| fail(e.to_string()))?;
-        write_private(&ca_key_path, ca_key.serialize_pem().as_bytes())
+        files::write_new_atomic(&ca_key_path, ca_key.serialize_pem().as_bytes())
             .map_err(|e| fail(format!("{}: {e}", ca_key_path.display())))?;
         replace(&ca_path, ca_cert.pem().as_bytes())
             .map_err(|e| fail(format!("{}: {e}", ca_path.display())))?;
@@ -220,11 +220,6 @@ fn server_params(names: &[String]) -> Result<CertificateParams, String> {
     params.not_before = (now - Duration::from_secs(86_400)).into();
     params.not_after = (now + Duration::from_secs(397 * 86_400)).into();
     Ok(params)
-}
-
-/// Writes a new private file (0600), atomically.
-fn write_private(path: &Path, bytes: &[u8]) -> io::Result<()> {
-    files::write_new_atomic(path, bytes)
 }
 
 /// Writes `path` (0600) atomically, replacing what was there.
