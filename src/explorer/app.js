@@ -1,22 +1,15 @@
 // The qkms explorer: forms generated from the OpenAPI documents qkms serves, requests signed
-// here (sign.js), and the exchange shown as it happened. Every server string is rendered
-// with textContent, never as HTML. Credentials stay in memory unless "remember for this tab"
-// puts them in sessionStorage; never in localStorage, the URL or the history.
-import { aliyunAcs, aliyunDate, aliyunV1, amzDate, awsSigV4, canonicalQuery, nonce, pct } from './sign.js';
-
-const $ = (id) => document.getElementById(id);
-
-/** A DOM element with attributes and text or element children (text is never parsed). */
-function el(tag, attrs = {}, ...children) {
-  const e = document.createElement(tag);
-  for (const [k, v] of Object.entries(attrs)) {
-    if (k === 'class') e.className = v;
-    else if (k.startsWith('on')) e.addEventListener(k.slice(2), v);
-    else if (v !== undefined && v !== false) e.setAttribute(k, v === true ? '' : v);
-  }
-  for (const c of children.flat()) e.append(c instanceof Node ? c : document.createTextNode(String(c)));
-  return e;
-}
+// here (sign.js, through api.js), and the exchange shown as it happened. Every server string
+// is rendered as text, never as HTML. Credentials stay in memory unless "remember for this
+// tab" puts them in sessionStorage; never in localStorage, the URL, the history or a snippet.
+import { buildRequest, call, credentials, operation, showInspector, state, withoutSecrets } from './api.js';
+import { $, el, fromBase64, fromHex, toBase64 } from './dom.js';
+import { showErrors } from './errors.js';
+import { initExport } from './export.js';
+import { initInspector } from './inspect.js';
+import { initKeys, refreshKeys } from './keys.js';
+import { snippet } from './snippets.js';
+import { initWizard, resetWizard } from './wizard.js';
 
 const SCHEMES = {
   aliyun: [['acs3', 'ACS3-HMAC-SHA256'], ['v1', 'v1 HMAC-SHA1'], ['acs4', 'ACS4-HMAC-SHA256']],
@@ -25,8 +18,9 @@ const SCHEMES = {
 const REGION = { aliyun: 'cn-hangzhou', aws: 'us-east-1' };
 const HIDDEN = new Set(['Action', 'Version']);
 const STORE = 'qkms-explorer-credentials';
+const VIEWS = ['action', 'byok', 'keys', 'inspect', 'errors'];
 
-const state = { docs: {}, dialect: 'aliyun', current: null, fields: [], history: [], last: null };
+const form = { current: null, fields: [] };
 
 // ---- operations from the documents
 
@@ -48,6 +42,12 @@ function fieldSpecs(dialect, op) {
   }));
 }
 
+/** `YYYY-MM-DDTHH:MM` in local time, as a datetime-local input wants. */
+function localInput(d) {
+  const p = (n) => String(n).padStart(2, '0');
+  return `${d.getFullYear()}-${p(d.getMonth() + 1)}-${p(d.getDate())}T${p(d.getHours())}:${p(d.getMinutes())}`;
+}
+
 // ---- form fields: each has a node and read() → undefined (omitted) or its value
 
 function kvRows(pairsAsArray) {
@@ -63,7 +63,8 @@ function kvRows(pairsAsArray) {
     if (!pairs.length) return undefined;
     return pairsAsArray ? pairs.map(([TagKey, TagValue]) => ({ TagKey, TagValue })) : Object.fromEntries(pairs);
   };
-  const fill = (value) => {
+  const fill = (given) => {
+    const value = typeof given === 'string' ? JSON.parse(given) : given;
     rows.replaceChildren();
     const list = Array.isArray(value) ? value.map((t) => [t.TagKey, t.TagValue]) : Object.entries(value ?? {});
     for (const [k, v] of list) add(k, v);
@@ -71,19 +72,9 @@ function kvRows(pairsAsArray) {
   return { node, read, fill };
 }
 
-function toBase64(text, encoding) {
+function encodeBlob(text, encoding) {
   if (encoding === 'base64') return text.trim();
-  let bytes;
-  if (encoding === 'hex') {
-    const clean = text.replace(/\s+/g, '');
-    if (!/^([0-9a-fA-F]{2})*$/.test(clean)) throw new Error('not hex');
-    bytes = Uint8Array.from(clean.match(/../g) ?? [], (h) => parseInt(h, 16));
-  } else {
-    bytes = new TextEncoder().encode(text);
-  }
-  let s = '';
-  for (const b of bytes) s += String.fromCharCode(b);
-  return btoa(s);
+  return toBase64(encoding === 'hex' ? fromHex(text) : new TextEncoder().encode(text));
 }
 
 function blobField() {
@@ -93,23 +84,19 @@ function blobField() {
   const size = el('small');
   const file = el('input', { type: 'file' });
   file.addEventListener('change', async () => {
-    const buf = new Uint8Array(await file.files[0].arrayBuffer());
     encoding.value = 'base64';
-    let s = '';
-    for (const b of buf) s += String.fromCharCode(b);
-    area.value = btoa(s);
+    area.value = toBase64(new Uint8Array(await file.files[0].arrayBuffer()));
     update();
   });
   const update = () => {
     try {
-      const b64 = toBase64(area.value, encoding.value);
-      size.textContent = area.value ? `${atob(b64).length} bytes` : '';
+      size.textContent = area.value ? `${fromBase64(encodeBlob(area.value, encoding.value)).length} bytes` : '';
     } catch { size.textContent = 'not valid'; }
   };
   area.addEventListener('input', update);
   encoding.addEventListener('change', update);
   const node = el('div', { class: 'controls' }, area, el('div', {}, encoding, el('br'), size, el('br'), file));
-  return { node, read: () => (area.value ? toBase64(area.value, encoding.value) : undefined), fill: (v) => { area.value = v; encoding.value = 'base64'; update(); } };
+  return { node, read: () => (area.value ? encodeBlob(area.value, encoding.value) : undefined), fill: (v) => { area.value = v; encoding.value = 'base64'; update(); } };
 }
 
 function makeField(dialect, spec) {
@@ -131,16 +118,17 @@ function makeField(dialect, spec) {
       when.addEventListener('change', () => { input.value = String(Math.floor(new Date(when.value).getTime() / 1000)); });
       children.push(when);
     }
-    f = { node: el('div', { class: 'controls' }, children), read: () => (input.value === '' ? undefined : Number(input.value)), fill: (v) => { input.value = v; } };
+    f = { node: el('div', { class: 'controls' }, children), read: () => (input.value === '' ? undefined : Number(input.value)), fill: (v) => { input.value = String(v); } };
   } else if (s.format === 'date-time') {
     const input = el('input', { type: 'datetime-local' });
-    f = { node: input, read: () => (input.value ? new Date(input.value).toISOString().replace(/\.\d{3}Z$/, 'Z') : undefined), fill: () => {} };
+    f = { node: input, read: () => (input.value ? new Date(input.value).toISOString().replace(/\.\d{3}Z$/, 'Z') : undefined),
+      fill: (v) => { const d = new Date(typeof v === 'number' ? v * 1000 : v); if (!Number.isNaN(d.getTime())) input.value = localInput(d); } };
   } else if (s.contentMediaType === 'application/json' || s.type === 'object' || (s.type === 'array' && s.items?.properties?.TagKey)) {
     f = kvRows(spec.name === 'Tags' || s.type === 'array');
     if (dialect === 'aliyun') { const r = f.read; f.read = () => { const v = r(); return v === undefined ? v : JSON.stringify(v); }; }
   } else if (s.type === 'array') {
     const area = el('textarea', { placeholder: 'one per line' });
-    f = { node: area, read: () => { const l = area.value.split('\n').map((x) => x.trim()).filter(Boolean); return l.length ? l : undefined; }, fill: (v) => { area.value = (v ?? []).join('\n'); } };
+    f = { node: area, read: () => { const l = area.value.split('\n').map((x) => x.trim()).filter(Boolean); return l.length ? l : undefined; }, fill: (v) => { area.value = (typeof v === 'string' ? JSON.parse(v) : v ?? []).join('\n'); } };
   } else {
     const input = el('input', { type: 'text', spellcheck: 'false', minlength: s.minLength, maxlength: s.maxLength });
     f = { node: input, read: () => (input.value === '' ? undefined : input.value), fill: (v) => { input.value = v; } };
@@ -160,37 +148,55 @@ function renderList() {
     .filter((op) => !q || op.operationId.toLowerCase().includes(q) || (op.summary ?? '').toLowerCase().includes(q))
     .map((op) => el('li', {}, el('a', {
       href: `#${state.dialect}/${op.operationId}`,
-      class: state.current?.operationId === op.operationId ? 'current' : '',
+      class: form.current?.operationId === op.operationId ? 'current' : '',
     }, op.operationId, el('br'), el('small', {}, op.summary ?? '')))));
 }
 
 function setDialect(dialect) {
+  const changed = dialect !== state.dialect;
   state.dialect = dialect;
   $('dialect').value = dialect;
   $('scheme').replaceChildren(...SCHEMES[dialect].map(([v, label]) => el('option', { value: v }, label)));
   if (!$('region').value || Object.values(REGION).includes($('region').value)) $('region').value = REGION[dialect];
   renderList();
+  if (changed || !$('wz-spec').options.length) resetWizard();
 }
 
-function select(dialect, name) {
+/** The dialect select changed: keep the view, or the same action in the other dialect. */
+function switchDialect(dialect) {
+  setDialect(dialect);
+  const action = /^#(aliyun|aws)\/(\w+)/.exec(location.hash);
+  if (!action) { route(); return; }
+  if (operation(dialect, action[2])) location.hash = `#${dialect}/${action[2]}`;
+  else { history.replaceState(null, '', location.pathname); select(dialect, ''); }
+}
+
+function show(view) {
+  for (const v of VIEWS) $(`view-${v}`).hidden = v !== view;
+}
+
+/** Opens the form of `name`, filled with `values` (wire names) when given. */
+function select(dialect, name, values = {}) {
   if (dialect !== state.dialect) setDialect(dialect);
-  const op = operations(dialect).find((o) => o.operationId === name);
-  state.current = op ?? null;
+  show('action');
+  const op = operation(dialect, name);
+  form.current = op ?? null;
   renderList();
+  $('snippet').hidden = true;
   if (!op) { $('title').textContent = name ? `No action ${name}` : 'Pick an action'; $('form').replaceChildren(); return; }
   $('title').textContent = op.operationId;
   $('summary').textContent = `${op.summary ?? ''} Permission ${op['x-qkms-permission'] ?? ''}.`;
-  state.fields = fieldSpecs(dialect, op).map((spec) => makeField(dialect, spec));
-  $('form').replaceChildren(...state.fields.map((f) => f.box));
-  for (const b of ['send', 'preview', 'copy-curl']) $(b).disabled = !canSign();
+  form.fields = fieldSpecs(dialect, op).map((spec) => makeField(dialect, spec));
+  $('form').replaceChildren(...form.fields.map((f) => f.box));
+  for (const f of form.fields) {
+    if (f.spec.name in values) {
+      try { f.fill(values[f.spec.name]); } catch { /* a malformed value in a link is left out */ }
+    }
+  }
+  for (const b of ['send', 'preview', 'copy-snippet', 'copy-link']) $(b).disabled = !canSign() && b !== 'copy-link';
 }
 
 // ---- credentials
-
-function credentials() {
-  const secret = $('secret').value;
-  return { id: $('ak').value.trim(), secret: secret === '' ? 'testsecret' : secret, region: $('region').value.trim() };
-}
 
 function remember() {
   if ($('remember').checked) sessionStorage.setItem(STORE, JSON.stringify({ ak: $('ak').value, secret: $('secret').value }));
@@ -204,145 +210,57 @@ function forget() {
   $('ak').value = 'testid';
 }
 
-// ---- signing and sending
+// ---- the form's values, sending, links, snippets
 
 function values() {
   const out = {};
-  for (const f of state.fields) {
+  for (const f of form.fields) {
     const v = f.read();
     if (v !== undefined) out[f.spec.name] = v;
   }
   return out;
 }
 
-async function build() {
-  const op = state.current;
-  const cred = credentials();
-  const scheme = $('scheme').value;
-  const params = values();
-  if (state.dialect === 'aws') {
-    const body = JSON.stringify(params);
-    const signed = await awsSigV4({ host: location.host, target: `TrentService.${op.operationId}`, body,
-      accessKeyId: cred.id, secret: cred.secret, region: cred.region, amzDate: amzDate() });
-    return { url: '/', headers: signed.headers, body, inspect: signed };
-  }
-  const strings = Object.fromEntries(Object.entries(params).map(([k, v]) => [k, String(v)]));
-  if (scheme === 'v1') {
-    const all = { ...strings, Action: op.operationId, Version: '2016-01-20', AccessKeyId: cred.id,
-      SignatureMethod: 'HMAC-SHA1', SignatureVersion: '1.0', SignatureNonce: nonce(), Timestamp: aliyunDate() };
-    if (!all.Format) all.Format = 'JSON';
-    const { stringToSign, signature } = await aliyunV1('POST', all, cred.secret);
-    const body = `${canonicalQuery(all)}&Signature=${pct(signature)}`;
-    return { url: '/', headers: { 'content-type': 'application/x-www-form-urlencoded' }, body,
-      inspect: { stringToSign, signature } };
-  }
-  const headers = { host: location.host, 'x-acs-action': op.operationId, 'x-acs-version': '2016-01-20',
-    'x-acs-date': aliyunDate(), 'x-acs-signature-nonce': nonce() };
-  const signed = await aliyunAcs({ method: 'POST', query: strings, headers, body: '', accessKeyId: cred.id,
-    secret: cred.secret, region: scheme === 'acs4' ? cred.region : undefined });
-  const sent = { ...signed.headers };
-  delete sent.host; // the browser sends it
-  const q = canonicalQuery(strings);
-  return { url: q ? `/?${q}` : '/', headers: sent, body: '', inspect: signed };
-}
-
-function showInspector(inspect) {
-  const parts = [];
-  if (inspect.canonicalRequest) parts.push(`Canonical request:\n${inspect.canonicalRequest}`);
-  parts.push(`String to sign:\n${inspect.stringToSign}`);
-  if (inspect.authorization) parts.push(`Authorization:\n${inspect.authorization}`);
-  else parts.push(`Signature:\n${inspect.signature}`);
-  $('ours').textContent = parts.join('\n\n');
-  $('theirs-box').hidden = true;
-}
-
-function explainFailure(err) {
-  if (!window.isSecureContext) return 'This page is not a secure context, so the browser offers no WebCrypto: open it over https or at localhost.';
-  return `qkms did not answer (${err.message}). Is it still running at ${location.origin}? A proxy or browser extension may also have blocked the request.`;
-}
-
 async function send() {
-  const op = state.current;
-  const req = await build();
-  showInspector(req.inspect);
-  const started = performance.now();
-  let resp;
-  let text;
-  $('exchange').hidden = false;
-  $('explain').hidden = true;
-  try {
-    resp = await fetch(req.url, { method: 'POST', headers: req.headers, body: req.body || undefined, credentials: 'omit', cache: 'no-store' });
-    text = await resp.text();
-  } catch (err) {
-    $('status').textContent = 'no response';
-    $('status').className = 'status-err';
-    $('explain').textContent = explainFailure(err);
-    $('explain').hidden = false;
-    return;
-  }
-  const elapsed = Math.round(performance.now() - started);
-  $('status').textContent = `${resp.status} ${resp.statusText}`;
-  $('status').className = resp.ok ? 'status-ok' : 'status-err';
-  $('elapsed').textContent = `${elapsed} ms`;
-  $('resp-headers').textContent = [...resp.headers].map(([k, v]) => `${k}: ${v}`).join('\n');
-  let parsed = null;
-  try { parsed = JSON.parse(text); } catch { /* XML or text */ }
-  $('body').textContent = parsed ? JSON.stringify(parsed, null, 2) : text;
-  const requestId = parsed?.RequestId ?? resp.headers.get('x-amzn-requestid') ?? '';
-  $('request-id').textContent = requestId ? `RequestId ${requestId}` : '';
-  const code = parsed?.Code ?? parsed?.__type ?? '';
-  const theirs = /string to sign is:(.*)$/s.exec(parsed?.Message ?? parsed?.message ?? '');
-  if (theirs) {
-    $('theirs').textContent = theirs[1];
-    $('theirs-box').hidden = false;
-    $('inspector').open = true;
-  }
-  addHistory(op, resp.status, code, elapsed);
+  await call(state.dialect, form.current.operationId, values());
 }
 
-// ---- history (this tab only; secret fields are not kept)
+/** `#dialect/Action?…` with the non-secret members of `vals`; never a credential. */
+function actionHash(dialect, name, vals) {
+  const kept = withoutSecrets(dialect, name, vals);
+  const q = new URLSearchParams(Object.entries(kept).map(([k, v]) => [k, typeof v === 'object' ? JSON.stringify(v) : String(v)]));
+  return `#${dialect}/${name}${q.size ? `?${q}` : ''}`;
+}
 
-function addHistory(op, status, code, elapsed) {
-  const secrets = new Set(op['x-qkms-secrets'] ?? []);
-  const kept = {};
-  for (const f of state.fields) {
-    const v = f.read();
-    if (v !== undefined && !secrets.has(f.spec.name)) kept[f.spec.name] = v;
-  }
-  const entry = { dialect: state.dialect, name: op.operationId, values: kept, status, code, elapsed, at: new Date() };
-  state.history.unshift(entry);
-  $('history').prepend(el('li', { 'data-action': entry.name },
-    `${entry.at.toLocaleTimeString()} ${entry.dialect} ${entry.name} → ${status}${code ? ` ${code}` : ''} (${elapsed} ms) `,
-    el('button', { type: 'button', onclick: () => refill(entry) }, 're-fill')));
+/** Opens an action's form filled with `vals`, through its deep link (so Back works). */
+function openAction(dialect, name, vals) {
+  const hash = actionHash(dialect, name, vals);
+  if (location.hash === hash) route();
+  else location.hash = hash;
 }
 
 function refill(entry) {
-  location.hash = `#${entry.dialect}/${entry.name}`;
-  select(entry.dialect, entry.name);
-  for (const f of state.fields) {
-    if (f.spec.name in entry.values) {
-      const v = entry.values[f.spec.name];
-      f.fill(typeof v === 'string' && f.spec.schema.contentMediaType === 'application/json' ? JSON.parse(v) : v);
-    }
-  }
+  openAction(entry.dialect, entry.name, entry.values);
 }
 
-// ---- copy as curl (no secret: a signed Aliyun request, or curl's own SigV4 from env vars)
+function copyLink() {
+  const link = `${location.origin}/explorer${actionHash(state.dialect, form.current.operationId, values())}`;
+  history.replaceState(null, '', link);
+  showSnippet(link);
+}
 
-async function copyCurl() {
-  const origin = location.origin;
-  let cmd;
-  if (state.dialect === 'aws') {
-    const body = JSON.stringify(values());
-    cmd = `curl -sS ${origin}/ --aws-sigv4 "aws:amz:${credentials().region}:kms" --user "$AWS_ACCESS_KEY_ID:$AWS_SECRET_ACCESS_KEY" -H 'Content-Type: application/x-amz-json-1.1' -H 'X-Amz-Target: TrentService.${state.current.operationId}' --data '${body.replaceAll("'", "'\\''")}'`;
-  } else {
-    const req = await build();
-    const headers = Object.entries(req.headers).map(([k, v]) => ` -H '${k}: ${v}'`).join('');
-    cmd = `# signed now in the page, valid for 15 minutes, holds no secret\ncurl -sS -X POST '${origin}${req.url}'${headers}${req.body ? ` --data '${req.body}'` : ''}`;
-  }
-  $('ours').textContent = cmd;
-  $('inspector').open = true;
-  try { await navigator.clipboard.writeText(cmd); } catch { /* shown above anyway */ }
+function showSnippet(text) {
+  $('snippet').textContent = text;
+  $('snippet').hidden = false;
+  navigator.clipboard?.writeText(text).catch(() => { /* shown anyway */ });
+}
+
+async function copySnippet() {
+  const name = form.current.operationId;
+  const lang = $('snippet-lang').value;
+  const signed = lang === 'curl' && state.dialect === 'aliyun' ? await buildRequest(state.dialect, name, values()) : null;
+  showSnippet(snippet(lang, { dialect: state.dialect, name, params: values(), origin: location.origin,
+    region: credentials().region, signed, op: form.current }));
 }
 
 // ---- start
@@ -352,11 +270,20 @@ function canSign() {
 }
 
 function route() {
-  const m = /^#(aliyun|aws)\/(\w+)/.exec(location.hash);
-  if (m) select(m[1], m[2]);
+  const view = /^#(byok|keys|inspect|errors)(?:\/(.*))?$/.exec(location.hash);
+  if (view) {
+    show(view[1]);
+    form.current = null;
+    renderList();
+    if (view[1] === 'keys') refreshKeys();
+    if (view[1] === 'errors') showErrors(view[2] ? decodeURIComponent(view[2]) : '');
+    return;
+  }
+  const m = /^#(aliyun|aws)\/(\w+)(?:\?(.*))?$/.exec(location.hash);
+  if (m) select(m[1], m[2], Object.fromEntries(new URLSearchParams(m[3] ?? '')));
 }
 
-async function start() {
+function initTheme() {
   const theme = localStorage.getItem('qkms-explorer-theme'); // a preference, never a secret
   if (theme) document.documentElement.dataset.theme = theme;
   $('theme').addEventListener('click', () => {
@@ -366,11 +293,9 @@ async function start() {
     document.documentElement.dataset.theme = dark ? 'light' : 'dark';
     localStorage.setItem('qkms-explorer-theme', document.documentElement.dataset.theme);
   });
-  if (!canSign()) {
-    const n = $('insecure');
-    n.textContent = `This page (${location.origin}) is not a secure context, so the browser gives it no WebCrypto and it cannot sign requests. Fixes: start qkms with --tls-self-signed (or --tls-cert/--tls-key) and open it over https; or tunnel to localhost (ssh -L 8080:127.0.0.1:8080 host) and open http://localhost:8080/explorer.`;
-    n.hidden = false;
-  }
+}
+
+function initCredentials() {
   const saved = sessionStorage.getItem(STORE);
   if (saved) {
     const { ak, secret } = JSON.parse(saved);
@@ -380,11 +305,29 @@ async function start() {
   }
   for (const id of ['ak', 'secret', 'remember']) $(id).addEventListener('change', remember);
   $('forget').addEventListener('click', forget);
-  $('dialect').addEventListener('change', () => setDialect($('dialect').value));
+}
+
+async function start() {
+  initTheme();
+  if (!canSign()) {
+    const n = $('insecure');
+    n.textContent = `This page (${location.origin}) is not a secure context, so the browser gives it no WebCrypto and it cannot sign requests. Fixes: start qkms with --tls-self-signed (or --tls-cert/--tls-key) and open it over https; or tunnel to localhost (ssh -L 8080:127.0.0.1:8080 host) and open http://localhost:8080/explorer.`;
+    n.hidden = false;
+  }
+  initCredentials();
+  state.onRefill = refill;
+  $('dialect').addEventListener('change', () => switchDialect($('dialect').value));
   $('search').addEventListener('input', renderList);
-  $('send').addEventListener('click', () => send().catch((e) => { $('exchange').hidden = false; $('body').textContent = String(e.message ?? e); }));
-  $('preview').addEventListener('click', async () => { showInspector((await build()).inspect); $('inspector').open = true; });
-  $('copy-curl').addEventListener('click', copyCurl);
+  const report = (e) => { $('exchange').hidden = false; $('body').textContent = String(e.message ?? e); };
+  $('send').addEventListener('click', () => send().catch(report));
+  $('preview').addEventListener('click', () => buildRequest(state.dialect, form.current.operationId, values())
+    .then((r) => { showInspector(r.inspect); $('inspector').open = true; }).catch(report));
+  $('copy-snippet').addEventListener('click', () => copySnippet().catch(report));
+  $('copy-link').addEventListener('click', copyLink);
+  initWizard();
+  initKeys(openAction);
+  initInspector(kvRows);
+  initExport();
   window.addEventListener('hashchange', route);
   const [aliyun, aws] = await Promise.all(['aliyun', 'aws'].map((d) => fetch(`/openapi/${d}.json`).then((r) => r.json())));
   state.docs = { aliyun, aws };

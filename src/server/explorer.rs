@@ -3,11 +3,13 @@
 //! routes only; API replies are untouched. The page signs in the browser (WebCrypto) and
 //! builds its forms from `/openapi/{aliyun,aws}.json`, so it knows no action of its own.
 //!
-//! A table of `include_bytes!` rather than an embedding crate: five files with fixed
+//! A table of `include_bytes!` rather than an embedding crate: a dozen files with fixed
 //! content types need no dependency.
 
 use actix_web::http::header;
 use actix_web::{HttpRequest, HttpResponse, web};
+
+const JS: &str = "text/javascript; charset=utf-8";
 
 /// The assets: name under `/explorer/`, content type, bytes.
 const ASSETS: &[(&str, &str, &[u8])] = &[
@@ -16,16 +18,17 @@ const ASSETS: &[(&str, &str, &[u8])] = &[
         "text/html; charset=utf-8",
         include_bytes!("../explorer/index.html"),
     ),
-    (
-        "app.js",
-        "text/javascript; charset=utf-8",
-        include_bytes!("../explorer/app.js"),
-    ),
-    (
-        "sign.js",
-        "text/javascript; charset=utf-8",
-        include_bytes!("../explorer/sign.js"),
-    ),
+    ("app.js", JS, include_bytes!("../explorer/app.js")),
+    ("api.js", JS, include_bytes!("../explorer/api.js")),
+    ("dom.js", JS, include_bytes!("../explorer/dom.js")),
+    ("sign.js", JS, include_bytes!("../explorer/sign.js")),
+    ("wrap.js", JS, include_bytes!("../explorer/wrap.js")),
+    ("wizard.js", JS, include_bytes!("../explorer/wizard.js")),
+    ("keys.js", JS, include_bytes!("../explorer/keys.js")),
+    ("inspect.js", JS, include_bytes!("../explorer/inspect.js")),
+    ("snippets.js", JS, include_bytes!("../explorer/snippets.js")),
+    ("errors.js", JS, include_bytes!("../explorer/errors.js")),
+    ("export.js", JS, include_bytes!("../explorer/export.js")),
     (
         "style.css",
         "text/css; charset=utf-8",
@@ -35,6 +38,12 @@ const ASSETS: &[(&str, &str, &[u8])] = &[
         "favicon.svg",
         "image/svg+xml",
         include_bytes!("../explorer/favicon.svg"),
+    ),
+    // The error codes view reads the README's error tables, so they have one source.
+    (
+        "README.md",
+        "text/markdown; charset=utf-8",
+        include_bytes!("../../README.md"),
     ),
 ];
 
@@ -82,4 +91,28 @@ fn serve(name: &str) -> HttpResponse {
         headers.insert(name, header::HeaderValue::from_static(value));
     }
     resp
+}
+
+#[cfg(test)]
+mod tests {
+    use super::ASSETS;
+
+    /// A file added to `src/explorer/` but not to the table would be a 404 in the page.
+    #[test]
+    fn every_explorer_file_is_served() {
+        let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("src/explorer");
+        let mut files: Vec<String> = std::fs::read_dir(dir)
+            .unwrap()
+            .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+            .map(|n| if n == "index.html" { String::new() } else { n })
+            .collect();
+        files.sort();
+        let mut served: Vec<String> = ASSETS
+            .iter()
+            .map(|(n, _, _)| (*n).to_owned())
+            .filter(|n| n != "README.md")
+            .collect();
+        served.sort();
+        assert_eq!(files, served);
+    }
 }
