@@ -249,6 +249,15 @@ mod tests {
     }
 
     #[test]
+    fn readme_documents_every_exception_with_its_status() {
+        let readme = include_str!("../../README.md");
+        for x in Exception::ALL {
+            let row = format!("| {} | `{}` |", x.status(), x.as_str());
+            assert!(readme.contains(&row), "README lacks the row {row}");
+        }
+    }
+
+    #[test]
     fn every_message_is_non_empty() {
         for x in Exception::ALL {
             assert!(!AwsError::new(*x, "").message.is_empty(), "{x:?}");
