@@ -161,6 +161,22 @@ def test_cors_origin_flag(server_factory):
     pre = raw_request(srv, "OPTIONS", "/", "", None,
                       {"Origin": "https://other.example", "Access-Control-Request-Method": "POST"})
     assert pre.status == 403
+    # Error answers carry the CORS headers too, so the configured page (a docs site's
+    # ApiTester) shows SignatureDoesNotMatch instead of the browser's "Failed to fetch".
+    page = {"Origin": "https://app.example:8443"}
+    p = v1_params("ListKeys", {})
+    p["Signature"] = "bm90IHRoZSBzaWduYXR1cmU="
+    query = urllib.parse.urlencode(p, quote_via=urllib.parse.quote)
+    resp = raw_request(srv, "POST", "/", query, None, page)
+    assert resp.status == 400 and resp.json()["Code"] == "SignatureDoesNotMatch", resp
+    assert resp.headers["access-control-allow-origin"] == "https://app.example:8443", resp
+    aws = dict(page, **{"X-Amz-Target": "TrentService.ListKeys", "Content-Type": "application/x-amz-json-1.1",
+                        "Authorization": "AWS4-HMAC-SHA256 Credential=testid/20260101/us-east-1/kms/aws4_request, "
+                                         "SignedHeaders=host;x-amz-date;x-amz-target, Signature=" + "0" * 64,
+                        "X-Amz-Date": "20260101T000000Z"})
+    resp = raw_request(srv, "POST", "/", "", b"{}", aws)
+    assert resp.status == 400 and resp.json()["__type"] in ("InvalidSignatureException",), resp
+    assert resp.headers["access-control-allow-origin"] == "https://app.example:8443", resp
 
 
 def recv_all(sock: socket.socket, timeout: float) -> tuple[bytes, float]:

@@ -2,72 +2,24 @@
 // package.json; scripts/test installs Chromium when it is missing). CHROMIUM overrides the
 // browser path. The page is served by a live qkms and signs every request itself.
 import assert from 'node:assert/strict';
-import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { statSync } from 'node:fs';
 import path from 'node:path';
 import { after, before, test } from 'node:test';
 
-import { chromium } from 'playwright-core';
+import { SECRET, SHOTS, call, field, kept, open as openPage, startBrowser } from './browser.mjs';
 
-import { startServer } from './harness.mjs';
-
-const CHROMIUM = process.env.CHROMIUM || '/usr/bin/chromium';
-const SHOTS = process.env.EXPLORER_SCREENSHOTS || path.resolve('../../target/explorer-screenshots');
-const SECRET = 'testsecret';
 let server;
-let profile;
 let browser;
+let stop;
 
 before(async () => {
-  server = await startServer();
-  profile = mkdtempSync(path.join(tmpdir(), 'qkms-chromium-'));
-  browser = await chromium.launchPersistentContext(profile, {
-    executablePath: CHROMIUM,
-    headless: true,
-    args: ['--no-sandbox', '--disable-gpu', '--disable-dev-shm-usage', '--disable-background-networking',
-      '--disable-component-update', '--disable-sync', '--no-first-run', '--no-proxy-server',
-      '--host-resolver-rules=MAP qkms.test 127.0.0.1'],
-  });
-  mkdirSync(SHOTS, { recursive: true });
+  ({ server, browser, stop } = await startBrowser());
   console.log(`# explorer screenshots in ${SHOTS}`);
 });
 
-after(async () => {
-  await browser?.close();
-  if (profile) rmSync(profile, { recursive: true, force: true });
-  await server?.stop();
-  const bad = (server?.stderr() ?? '').split('\n').filter((l) => /\bstatus=5\d\d\b|panicked/.test(l));
-  assert.deepEqual(bad, [], 'the server answered 5xx or panicked');
-});
+after(async () => { await stop?.(); });
 
-/** A fresh page that records console errors and CSP violations. */
-async function open(url = `http://${server.endpoint}/explorer`) {
-  const page = await browser.newPage();
-  const problems = [];
-  page.on('console', (m) => { if (m.type() === 'error') problems.push(`console: ${m.text()}`); });
-  page.on('pageerror', (e) => problems.push(`pageerror: ${e.message}`));
-  await page.addInitScript(() => {
-    document.addEventListener('securitypolicyviolation', (e) => {
-      window.__csp = [...(window.__csp ?? []), `${e.violatedDirective} ${e.blockedURI}`];
-    });
-  });
-  await page.goto(url);
-  return { page, problems };
-}
-
-const field = (page, name) => page.locator('.field', { has: page.locator('.name', { hasText: new RegExp(`^${name}$`) }) });
-
-async function call(page, dialect, action, fill = async () => {}) {
-  await page.evaluate((h) => { location.hash = h; }, `#${dialect}/${action}`);
-  await page.locator('#title', { hasText: new RegExp(`^${action}$`) }).waitFor();
-  await fill();
-  const before = await page.locator('#history li').count();
-  await page.click('#send');
-  await page.waitForFunction((n) => document.querySelectorAll('#history li').length > n, before);
-  const status = await page.locator('#status').textContent();
-  const body = await page.locator('#body').textContent();
-  return { status, body: JSON.parse(body) };
-}
+const open = (url = `http://${server.endpoint}/explorer`) => openPage(browser, url);
 
 async function roundTrip(page, dialect, scheme) {
   await page.selectOption('#dialect', dialect);
@@ -114,8 +66,8 @@ for (const [dialect, scheme] of [['aliyun', 'acs3'], ['aliyun', 'v1'], ['aliyun'
     assert.equal(await page.locator('#history li').count(), 3);
     assert.deepEqual(problems, []);
     // Nothing secret was kept: no storage without the opt-in, nothing in the URL.
-    const kept = await page.evaluate(() => JSON.stringify({ l: { ...localStorage }, s: { ...sessionStorage }, u: location.href }));
-    assert.ok(!kept.includes(SECRET), kept);
+    const stored = await kept(page);
+    assert.ok(!stored.includes(SECRET), stored);
     await page.close();
   });
 }
@@ -156,12 +108,20 @@ test('a non-loopback http origin explains that it cannot sign', async () => {
 });
 
 test('screenshots of the main views, light and dark', async () => {
+  const views = [['import', '#aliyun/ImportKeyMaterial', '#title'], ['byok', '#byok', '#view-byok'],
+    ['keys', '#keys', '#keys-status:text-matches("keys \\\\(")'], ['inspect', '#inspect', '#view-inspect'], ['errors', '#errors', '#errors-tables table']];
   for (const scheme of ['light', 'dark']) {
     const page = await browser.newPage({ colorScheme: scheme });
     await page.emulateMedia({ colorScheme: scheme });
-    await page.goto(`http://${server.endpoint}/explorer#aliyun/ImportKeyMaterial`);
-    await page.locator('#title', { hasText: 'ImportKeyMaterial' }).waitFor();
-    await page.screenshot({ path: path.join(SHOTS, `import-${scheme}.png`), fullPage: true });
+    await page.goto(`http://${server.endpoint}/explorer`);
+    await page.locator('#actions li').first().waitFor();
+    for (const [name, hash, ready] of views) {
+      await page.evaluate((h) => { location.hash = h; }, hash);
+      await page.locator(ready).first().waitFor();
+      const file = path.join(SHOTS, `${name}-${scheme}.png`);
+      await page.screenshot({ path: file, fullPage: true });
+      assert.ok(statSync(file).size > 10000, file);
+    }
     await page.close();
   }
 });
