@@ -10,6 +10,7 @@
 //! | `wrap.rs` | RSA wrapping key pairs and the unwrap of imported material (PKCS #1 v2.2, RFC 8017) |
 //! | `pool.rs` | pre-generated wrapping keys and the gate that bounds their generation |
 //! | `root.rs` | the root key that seals material at rest and import tokens |
+//! | `token.rs` | the versioned import token: a public, authenticated header and the sealed wrapping key |
 
 pub mod aead;
 pub mod blob;
@@ -18,6 +19,7 @@ pub mod pool;
 pub mod random;
 pub mod root;
 pub mod secret;
+pub mod token;
 pub mod wrap;
 
 pub use secret::SecretBytes;

@@ -197,6 +197,18 @@ impl WrappingKey {
         Ok(SecretBytes::from_slice(der.as_ref()))
     }
 
+    /// The spec of this key's size (`None` for a size qkms does not issue, which a
+    /// PKCS #8 of another origin could have).
+    #[must_use]
+    pub fn spec(&self) -> Option<WrappingKeySpec> {
+        match self.private.key_size_bits() {
+            2048 => Some(WrappingKeySpec::Rsa2048),
+            3072 => Some(WrappingKeySpec::Rsa3072),
+            4096 => Some(WrappingKeySpec::Rsa4096),
+            _ => None,
+        }
+    }
+
     /// The public key as DER SubjectPublicKeyInfo (what GetParametersForImport returns).
     ///
     /// # Errors

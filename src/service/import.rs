@@ -1,9 +1,13 @@
 //! Bring your own key: GetParametersForImport, ImportKeyMaterial, DeleteKeyMaterial.
 //!
-//! The import token is self-contained: the wrapping private key, the key it is for, the
-//! algorithm and the expiry, sealed (AES-256-GCM) under a key derived from the root key.
-//! So tokens survive restarts, are reusable for their 24 hours, and a token issued for one
-//! key cannot be used with another. Parsed wrapping keys are cached by token.
+//! The import token is self-contained (layout in `crypto/token.rs`): a public header that
+//! names the key it is for, the wrapping algorithm, the wrapping key spec and the expiry,
+//! then the wrapping private key sealed (AES-256-GCM) under a key derived from the root key,
+//! with the header in the associated data. So tokens survive restarts, are reusable for
+//! their 24 hours, can be inspected without a secret, and a token issued for one key cannot
+//! be used with another. New tokens are version 2; version 1 tokens (everything sealed)
+//! still import, so an upgrade does not break an import in flight. Parsed wrapping keys are
+//! cached by token.
 
 use base64::Engine as _;
 use base64::engine::general_purpose::STANDARD as B64;
@@ -12,24 +16,21 @@ use sha2::Digest as _;
 use super::{Error, Kms, Result, Rules, WRAP_CACHE_MAX};
 use crate::crypto::SecretBytes;
 use crate::crypto::pool::PoolError;
-use crate::crypto::root::{open_with, seal_with};
+use crate::crypto::token::{self, TokenHeader};
 use crate::crypto::wrap::{WrappingAlgorithm, WrappingKey, WrappingKeySpec};
 use crate::model::{KeyRecord, KeyRef, KeyState, Origin};
 
 /// How long an import token (and its public key) is valid: 24 hours.
 pub const TOKEN_LIFETIME: i64 = 24 * 3600;
-/// Version byte of the token layout. NEVER change; add a new version instead.
-const TOKEN_V1: u8 = 1;
-const TOKEN_AAD: &[u8] = b"qkms import token v1";
 
 /// Result of GetParametersForImport.
 #[derive(Debug, Clone)]
 pub struct ImportParameters {
     /// The key the parameters are for.
     pub key_id: String,
-    /// DER SubjectPublicKeyInfo of the RSA-2048 wrapping key.
+    /// DER SubjectPublicKeyInfo of the wrapping key.
     pub public_key: Vec<u8>,
-    /// The opaque token (base64).
+    /// The token (base64): a public header, then the sealed wrapping key (`crypto/token.rs`).
     pub import_token: String,
     /// When token and public key stop being valid, epoch seconds.
     pub token_expire: i64,
@@ -40,16 +41,6 @@ struct Token {
     algorithm: WrappingAlgorithm,
     expires: i64,
     wrapping_key: WrappingKey,
-}
-
-fn algorithm_byte(a: WrappingAlgorithm) -> u8 {
-    match a {
-        WrappingAlgorithm::RsaesPkcs1V15 => 1,
-        WrappingAlgorithm::RsaesOaepSha1 => 2,
-        WrappingAlgorithm::RsaesOaepSha256 => 3,
-        WrappingAlgorithm::RsaAesKeyWrapSha1 => 4,
-        WrappingAlgorithm::RsaAesKeyWrapSha256 => 5,
-    }
 }
 
 fn require_external(key: &KeyRecord) -> Result<()> {
@@ -99,17 +90,14 @@ impl Kms {
         let now = self.now();
         let expires = crate::clock::later(now, TOKEN_LIFETIME).unwrap_or(crate::clock::MAX_TIME);
 
-        let id = key.key_id.as_bytes();
-        let id_len = u8::try_from(id.len()).map_err(|_| Error::internal("key ID too long"))?;
-        let mut payload = zeroize::Zeroizing::new(Vec::with_capacity(11 + id.len() + pkcs8.len()));
-        payload.push(TOKEN_V1);
-        payload.extend_from_slice(&expires.to_be_bytes());
-        payload.push(algorithm_byte(algorithm));
-        payload.push(id_len);
-        payload.extend_from_slice(id);
-        payload.extend_from_slice(pkcs8.expose());
-        let sealed = seal_with(&self.token_key, self.entropy.as_ref(), TOKEN_AAD, &payload)
-            .map_err(Error::internal)?;
+        let header = TokenHeader {
+            key_id: key.key_id.clone(),
+            algorithm,
+            spec,
+            expires,
+        };
+        let sealed = token::seal(&self.token_key, self.entropy.as_ref(), &header, &pkcs8)
+            .map_err(|_| Error::internal("could not seal an import token for this key ID"))?;
         let import_token = B64.encode(&sealed);
         self.cache_wrapping_key(&import_token, wrapping_key);
         Ok(ImportParameters {
@@ -133,36 +121,13 @@ impl Kms {
         }
     }
 
-    /// Opens and checks a token; never reveals why beyond "invalid".
+    /// Opens and checks a token of either version; never reveals why beyond "invalid".
     fn open_token(&self, token: &str) -> Result<Token> {
         let raw = B64
             .decode(token.trim())
             .map_err(|_| Error::InvalidImportToken)?;
-        let payload =
-            open_with(&self.token_key, TOKEN_AAD, &raw).map_err(|_| Error::InvalidImportToken)?;
-        let bytes = payload.expose();
-        let (&version, rest) = bytes.split_first().ok_or(Error::InvalidImportToken)?;
-        if version != TOKEN_V1 {
-            return Err(Error::InvalidImportToken);
-        }
-        let (exp, rest) = rest.split_at_checked(8).ok_or(Error::InvalidImportToken)?;
-        let expires = i64::from_be_bytes(exp.try_into().map_err(|_| Error::InvalidImportToken)?);
-        let (&alg, rest) = rest.split_first().ok_or(Error::InvalidImportToken)?;
-        let algorithm = match alg {
-            1 => WrappingAlgorithm::RsaesPkcs1V15,
-            2 => WrappingAlgorithm::RsaesOaepSha1,
-            3 => WrappingAlgorithm::RsaesOaepSha256,
-            4 => WrappingAlgorithm::RsaAesKeyWrapSha1,
-            5 => WrappingAlgorithm::RsaAesKeyWrapSha256,
-            _ => return Err(Error::InvalidImportToken),
-        };
-        let (&id_len, rest) = rest.split_first().ok_or(Error::InvalidImportToken)?;
-        let (id, pkcs8) = rest
-            .split_at_checked(usize::from(id_len))
-            .ok_or(Error::InvalidImportToken)?;
-        let key_id = std::str::from_utf8(id)
-            .map_err(|_| Error::InvalidImportToken)?
-            .to_owned();
+        // Authenticate first, always: the cache is only consulted for a genuine token.
+        let opened = token::open(&self.token_key, &raw).map_err(|_| Error::InvalidImportToken)?;
         let cached = self
             .wrap_cache
             .lock()
@@ -171,15 +136,23 @@ impl Kms {
         let wrapping_key = match cached {
             Some(k) => k,
             None => {
-                let k = WrappingKey::from_pkcs8(pkcs8).map_err(|_| Error::InvalidImportToken)?;
+                let k = WrappingKey::from_pkcs8(opened.private_key.expose())
+                    .map_err(|_| Error::InvalidImportToken)?;
                 self.cache_wrapping_key(token, k.clone());
                 k
             }
         };
+        // A v2 header states the key's size; a key of another size was not issued with it.
+        if opened
+            .spec
+            .is_some_and(|spec| wrapping_key.spec() != Some(spec))
+        {
+            return Err(Error::InvalidImportToken);
+        }
         Ok(Token {
-            key_id,
-            algorithm,
-            expires,
+            key_id: opened.key_id,
+            algorithm: opened.algorithm,
+            expires: opened.expires,
             wrapping_key,
         })
     }

@@ -139,6 +139,8 @@ impl Kms {
         settings: KmsSettings,
     ) -> Self {
         Self {
+            // Both token versions are sealed under this one key: its label stays "v1" so
+            // that tokens issued before an upgrade still open (the AADs tell them apart).
             token_key: root.derive(b"qkms import token v1"),
             fingerprint_key: root.derive(b"qkms material fingerprint v1"),
             pool: WrappingKeyPool::for_this_machine(0),

@@ -8,7 +8,8 @@ use aws_lc_rs::rsa::{OAEP_SHA256_MGF1SHA256, OaepPublicEncryptingKey, PublicEncr
 use super::*;
 use crate::clock::{ControlledClock, Mode};
 use crate::crypto::random::OsEntropy;
-use crate::crypto::wrap::{WrappingAlgorithm, WrappingKeySpec};
+use crate::crypto::token::{self, TokenHeader};
+use crate::crypto::wrap::{WrappingAlgorithm, WrappingKey, WrappingKeySpec};
 use crate::model::{EncryptionContext, KeySpec, KeyState, KeyUsage, Origin, ProtectionLevel};
 use crate::store::MemoryStore;
 
@@ -264,6 +265,180 @@ fn tokens_are_bound_to_key_and_expire_after_24_hours() {
         kms.import_key_material(&k(&a), &pa.import_token, &wrapped, None, None),
         Err(Error::ExpiredImportToken)
     ));
+}
+
+/// GetParametersForImport's token, raw.
+fn token_bytes(p: &ImportParameters) -> Vec<u8> {
+    B64.decode(&p.import_token).unwrap()
+}
+
+fn params(kms: &Kms, id: &str, a: WrappingAlgorithm, s: WrappingKeySpec) -> ImportParameters {
+    kms.get_parameters_for_import(&k(id), a, s, &RULES).unwrap()
+}
+
+#[test]
+fn a_fresh_token_header_decodes_without_the_token_key() {
+    let (kms, _) = kms();
+    let id = create(&kms, Origin::External, KeySpec::Aes256);
+    for (algorithm, spec) in [
+        (WrappingAlgorithm::RsaesOaepSha256, WrappingKeySpec::Rsa2048),
+        (
+            WrappingAlgorithm::RsaAesKeyWrapSha256,
+            WrappingKeySpec::Rsa3072,
+        ),
+    ] {
+        let p = params(&kms, &id, algorithm, spec);
+        let raw = token_bytes(&p);
+        let (header, len) = TokenHeader::decode(&raw).unwrap();
+        assert_eq!(
+            header,
+            TokenHeader {
+                key_id: id.clone(),
+                algorithm,
+                spec,
+                expires: T0 + 24 * 3600,
+            }
+        );
+        assert_eq!(header.expires, p.token_expire);
+        assert_eq!(len, 12 + id.len());
+        // The rest is nonce, the sealed PKCS #8 and the tag: no plaintext key.
+        let pkcs8_len = raw.len() - len - 12 - 16;
+        assert!(pkcs8_len > 1000, "{pkcs8_len}");
+    }
+}
+
+#[test]
+fn every_header_byte_of_a_token_is_authenticated() {
+    let (kms, _) = kms();
+    let id = create(&kms, Origin::External, KeySpec::Aes256);
+    let p = params(
+        &kms,
+        &id,
+        WrappingAlgorithm::RsaesOaepSha256,
+        WrappingKeySpec::Rsa2048,
+    );
+    let wrapped = wrap(&p.public_key, &[6; 32]);
+    let raw = token_bytes(&p);
+    let (_, header_len) = TokenHeader::decode(&raw).unwrap();
+    for i in 0..header_len {
+        for flip in [0x01, 0x80] {
+            let mut bad = raw.clone();
+            bad[i] ^= flip;
+            assert!(
+                matches!(
+                    kms.import_key_material(&k(&id), &B64.encode(&bad), &wrapped, None, None),
+                    Err(Error::InvalidImportToken)
+                ),
+                "byte {i} ^ {flip:#x}"
+            );
+        }
+    }
+    // The untouched token imports: the refusals above were the flips'.
+    kms.import_key_material(&k(&id), &p.import_token, &wrapped, None, None)
+        .unwrap();
+}
+
+#[test]
+fn v1_tokens_still_import() {
+    let (kms, clock) = kms();
+    let a = create(&kms, Origin::External, KeySpec::Aes256);
+    let b = create(&kms, Origin::External, KeySpec::Aes256);
+    let wrapping_key = WrappingKey::generate().unwrap();
+    let v1 = B64.encode(
+        token::seal_v1(
+            &kms.token_key,
+            &OsEntropy,
+            &a,
+            WrappingAlgorithm::RsaesOaepSha256,
+            T0 + 24 * 3600,
+            &wrapping_key.to_pkcs8().unwrap(),
+        )
+        .unwrap(),
+    );
+    let wrapped = wrap(&wrapping_key.public_key_spki().unwrap(), &[2; 32]);
+    // As before: bound to its key, and expired from its end on.
+    assert!(matches!(
+        kms.import_key_material(&k(&b), &v1, &wrapped, None, None),
+        Err(Error::InvalidImportToken)
+    ));
+    kms.import_key_material(&k(&a), &v1, &wrapped, None, None)
+        .unwrap();
+    assert_eq!(state(&kms, &a), KeyState::Enabled);
+    clock.set(T0 + 24 * 3600).unwrap();
+    assert!(matches!(
+        kms.import_key_material(&k(&a), &v1, &wrapped, None, None),
+        Err(Error::ExpiredImportToken)
+    ));
+}
+
+#[test]
+fn a_v2_token_is_refused_for_another_key_even_with_its_header_rewritten() {
+    let (kms, _) = kms();
+    let a = create(&kms, Origin::External, KeySpec::Aes256);
+    let b = create(&kms, Origin::External, KeySpec::Aes256);
+    let pa = params(
+        &kms,
+        &a,
+        WrappingAlgorithm::RsaesOaepSha256,
+        WrappingKeySpec::Rsa2048,
+    );
+    let wrapped = wrap(&pa.public_key, &[4; 32]);
+    assert!(matches!(
+        kms.import_key_material(&k(&b), &pa.import_token, &wrapped, None, None),
+        Err(Error::InvalidImportToken)
+    ));
+    // The header is public, so anyone can write B's ID into it: the tag then fails.
+    let raw = token_bytes(&pa);
+    let (mut header, len) = TokenHeader::decode(&raw).unwrap();
+    header.key_id.clone_from(&b);
+    let mut forged = header.encode().unwrap();
+    forged.extend_from_slice(&raw[len..]);
+    assert!(matches!(
+        kms.import_key_material(&k(&b), &B64.encode(&forged), &wrapped, None, None),
+        Err(Error::InvalidImportToken)
+    ));
+    kms.import_key_material(&k(&a), &pa.import_token, &wrapped, None, None)
+        .unwrap();
+}
+
+/// A genuine token whose header states another size than its sealed key's is refused.
+#[test]
+fn the_spec_byte_must_match_the_sealed_key() {
+    let (kms, _) = kms();
+    let id = create(&kms, Origin::External, KeySpec::Aes256);
+    let wrapping_key = WrappingKey::generate().unwrap();
+    let wrapped = wrap(&wrapping_key.public_key_spki().unwrap(), &[3; 32]);
+    let token_for = |spec| {
+        let header = TokenHeader {
+            key_id: id.clone(),
+            algorithm: WrappingAlgorithm::RsaesOaepSha256,
+            spec,
+            expires: T0 + 60,
+        };
+        B64.encode(
+            token::seal(
+                &kms.token_key,
+                &OsEntropy,
+                &header,
+                &wrapping_key.to_pkcs8().unwrap(),
+            )
+            .unwrap(),
+        )
+    };
+    for spec in [WrappingKeySpec::Rsa3072, WrappingKeySpec::Rsa4096] {
+        assert!(matches!(
+            kms.import_key_material(&k(&id), &token_for(spec), &wrapped, None, None),
+            Err(Error::InvalidImportToken)
+        ));
+    }
+    kms.import_key_material(
+        &k(&id),
+        &token_for(WrappingKeySpec::Rsa2048),
+        &wrapped,
+        None,
+        None,
+    )
+    .unwrap();
 }
 
 #[test]
