@@ -518,3 +518,18 @@ def v1_call(server: QkmsServer, action: str, params: dict | None = None, *, meth
     query = urllib.parse.urlencode(p, quote_via=urllib.parse.quote)
     body = urllib.parse.urlencode(body_params, quote_via=urllib.parse.quote).encode() if body_params else None
     return raw_request(server, method, "/", query, body)
+
+
+def aws_wrap(material: bytes, public_der: bytes, algorithm: str) -> bytes:
+    """Material wrapped for AWS ImportKeyMaterial: RSA-OAEP, or OAEP of an AES key + RFC 5649."""
+    from cryptography.hazmat.primitives import hashes, serialization
+    from cryptography.hazmat.primitives.asymmetric import padding
+    from cryptography.hazmat.primitives.keywrap import aes_key_wrap_with_padding
+
+    public = serialization.load_der_public_key(public_der)
+    sha = hashes.SHA1() if algorithm.endswith("SHA_1") else hashes.SHA256()
+    oaep = padding.OAEP(mgf=padding.MGF1(sha), algorithm=sha, label=None)
+    if algorithm.startswith("RSA_AES_KEY_WRAP"):
+        ephemeral = os.urandom(32)
+        return public.encrypt(ephemeral, oaep) + aes_key_wrap_with_padding(ephemeral, material)
+    return public.encrypt(material, oaep)

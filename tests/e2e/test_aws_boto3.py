@@ -10,11 +10,9 @@ import boto3
 import pytest
 from botocore.config import Config
 from botocore.exceptions import ClientError
-from cryptography.hazmat.primitives import hashes, serialization
-from cryptography.hazmat.primitives.asymmetric import padding
-from cryptography.hazmat.primitives.keywrap import aes_key_wrap_with_padding
+from cryptography.hazmat.primitives import serialization
 
-from qkms_harness import AK_ID, AK_SECRET, make_caller
+from qkms_harness import AK_ID, AK_SECRET, aws_wrap, make_caller
 
 REGION = "us-east-1"
 ACCOUNT = "111122223333"
@@ -39,16 +37,6 @@ def code(err: ClientError) -> str:
 
 def status(err: ClientError) -> int:
     return err.response["ResponseMetadata"]["HTTPStatusCode"]
-
-
-def wrap(material: bytes, public_der: bytes, algorithm: str) -> bytes:
-    public = serialization.load_der_public_key(public_der)
-    sha = hashes.SHA1() if algorithm.endswith("SHA_1") else hashes.SHA256()
-    oaep = padding.OAEP(mgf=padding.MGF1(sha), algorithm=sha, label=None)
-    if algorithm.startswith("RSA_AES_KEY_WRAP"):
-        ephemeral = os.urandom(32)
-        return public.encrypt(ephemeral, oaep) + aes_key_wrap_with_padding(ephemeral, material)
-    return public.encrypt(material, oaep)
 
 
 @pytest.fixture
@@ -84,7 +72,7 @@ def test_import_flow(kms, algorithm, spec):
     resp = kms.import_key_material(
         KeyId=key_id,
         ImportToken=params["ImportToken"],
-        EncryptedKeyMaterial=wrap(material, params["PublicKey"], algorithm),
+        EncryptedKeyMaterial=aws_wrap(material, params["PublicKey"], algorithm),
         ExpirationModel="KEY_MATERIAL_DOES_NOT_EXPIRE",
     )
     assert resp["ResponseMetadata"]["HTTPStatusCode"] == 200
@@ -111,14 +99,14 @@ def test_import_flow(kms, algorithm, spec):
     kms.import_key_material(
         KeyId=key_id,
         ImportToken=again["ImportToken"],
-        EncryptedKeyMaterial=wrap(material, again["PublicKey"], algorithm),
+        EncryptedKeyMaterial=aws_wrap(material, again["PublicKey"], algorithm),
         ExpirationModel="KEY_MATERIAL_DOES_NOT_EXPIRE",
     )
     with pytest.raises(kms.exceptions.IncorrectKeyMaterialException):
         kms.import_key_material(
             KeyId=key_id,
             ImportToken=again["ImportToken"],
-            EncryptedKeyMaterial=wrap(os.urandom(32), again["PublicKey"], algorithm),
+            EncryptedKeyMaterial=aws_wrap(os.urandom(32), again["PublicKey"], algorithm),
             ExpirationModel="KEY_MATERIAL_DOES_NOT_EXPIRE",
         )
 
@@ -126,7 +114,7 @@ def test_import_flow(kms, algorithm, spec):
 def test_aws_import_rules(kms):
     key_id = external_key(kms)
     params = kms.get_parameters_for_import(KeyId=key_id, WrappingAlgorithm="RSAES_OAEP_SHA_256", WrappingKeySpec="RSA_2048")
-    wrapped = wrap(os.urandom(32), params["PublicKey"], "RSAES_OAEP_SHA_256")
+    wrapped = aws_wrap(os.urandom(32), params["PublicKey"], "RSAES_OAEP_SHA_256")
     base = dict(KeyId=key_id, ImportToken=params["ImportToken"], EncryptedKeyMaterial=wrapped)
 
     # ExpirationModel omitted means KEY_MATERIAL_EXPIRES, so ValidTo is required: a
@@ -177,7 +165,7 @@ def test_material_expiry_with_the_admin_clock(server_factory):
     key_id = external_key(kms)
     params = kms.get_parameters_for_import(KeyId=key_id, WrappingAlgorithm="RSA_AES_KEY_WRAP_SHA_256", WrappingKeySpec="RSA_2048")
     material = os.urandom(32)
-    wrapped = wrap(material, params["PublicKey"], "RSA_AES_KEY_WRAP_SHA_256")
+    wrapped = aws_wrap(material, params["PublicKey"], "RSA_AES_KEY_WRAP_SHA_256")
     now = srv.now()
     kms.import_key_material(KeyId=key_id, ImportToken=params["ImportToken"], EncryptedKeyMaterial=wrapped,
                             ExpirationModel="KEY_MATERIAL_EXPIRES", ValidTo=now + 3600)

@@ -16,11 +16,9 @@ import boto3
 import pytest
 from botocore.config import Config
 from botocore.exceptions import ClientError
-from cryptography.hazmat.primitives import hashes, serialization
-from cryptography.hazmat.primitives.asymmetric import padding
-from cryptography.hazmat.primitives.keywrap import aes_key_wrap_with_padding
+from cryptography.hazmat.primitives import serialization
 
-from qkms_harness import AK_ID, AK_SECRET, WRAPPING_ALGORITHMS, b64, expect_error, parse_iso, unb64, wrap
+from qkms_harness import AK_ID, AK_SECRET, WRAPPING_ALGORITHMS, aws_wrap, b64, expect_error, parse_iso, unb64, wrap
 
 # The token's byte values, from the README table.
 TOKEN_V2 = 0x02
@@ -158,16 +156,6 @@ def aws(server):
         aws_access_key_id=AK_ID, aws_secret_access_key=AK_SECRET,
         config=Config(retries={"max_attempts": 1, "mode": "standard"}),
     )
-
-
-def aws_wrap(material: bytes, public_der: bytes, algorithm: str) -> bytes:
-    public = serialization.load_der_public_key(public_der)
-    sha = hashes.SHA1() if algorithm.endswith("SHA_1") else hashes.SHA256()
-    oaep = padding.OAEP(mgf=padding.MGF1(sha), algorithm=sha, label=None)
-    if algorithm.startswith("RSA_AES_KEY_WRAP"):
-        ephemeral = os.urandom(32)
-        return public.encrypt(ephemeral, oaep) + aes_key_wrap_with_padding(ephemeral, material)
-    return public.encrypt(material, oaep)
 
 
 def test_aws_token_header_and_blob(aws, tea):
