@@ -21,7 +21,8 @@ use super::keys::keys_actions;
 use super::params::Params;
 use super::regions::regions_actions;
 use super::tags::tags_actions;
-use super::{aliases, crypto, import, keys, regions, tags};
+use super::versions::versions_actions;
+use super::{aliases, crypto, import, keys, regions, tags, versions};
 use crate::protocol::{Prepared, gather, to_fields};
 use crate::service::Kms;
 
@@ -57,7 +58,8 @@ gather! {
     [fields: FromParams, error: AliyunError, prepared: Prepared<AliyunError>,
     input: (p: &Params, kms: &Kms);]
     []
-    keys_actions, import_actions, crypto_actions, aliases_actions, tags_actions, regions_actions
+    keys_actions, versions_actions, import_actions, crypto_actions, aliases_actions, tags_actions,
+    regions_actions
 }
 
 #[cfg(test)]

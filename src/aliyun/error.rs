@@ -52,6 +52,11 @@ closed_enum! {
         ExpiredImportToken = "ExpiredImportToken" => 400,
         /// 400: the key material does not unwrap, has the wrong size, or differs.
         InvalidKeyMaterial = "InvalidKeyMaterial" => 400,
+        /// 400: the operation is not supported for this key now (a second version within
+        /// 7 days of the last).
+        RejectedUnsupportedOperation = "Rejected.UnsupportedOperation" => 400,
+        /// 400: a per-key quota is exhausted.
+        RejectedLimitExceeded = "Rejected.LimitExceeded" => 400,
         /// 409: the key is Disabled.
         RejectedDisabled = "Rejected.Disabled" => 409,
         /// 409: the key is PendingDeletion.
@@ -168,6 +173,22 @@ impl From<Error> for AliyunError {
             Error::AliasAlreadyExists => {
                 Self::new(C::AliasAlreadyExists, "AliasName Already Exists.")
             }
+            // The service documents no code of its own for this: Forbidden.NoPermission
+            // says "forbidden", which is what deletion protection does (README decisions).
+            Error::DeletionProtected => Self::new(
+                C::ForbiddenNoPermission,
+                "This operation is forbidden by permission system: the key has deletion protection enabled; disable it with SetDeletionProtection first.",
+            ),
+            Error::Unsupported(why) => Self::new(
+                C::RejectedUnsupportedOperation,
+                format!("Unsupported operation: {why}."),
+            ),
+            Error::LimitExceeded(why) => Self::new(
+                C::RejectedLimitExceeded,
+                format!(
+                    "The request was rejected because user create resource limit was exceeded: {why}."
+                ),
+            ),
             Error::InvalidParameter { name, reason } => Self::invalid_because(name, &reason),
             Error::TooManyTags { max } => {
                 Self::invalid_because("Tags", &format!("A key has at most {max} tags."))

@@ -13,7 +13,7 @@ use super::wire;
 use crate::clock::{MAX_TIME, iso8601};
 use crate::crypto::wrap::{WrappingAlgorithm, WrappingKeySpec};
 use crate::enums::closed_enum;
-use crate::service::Kms;
+use crate::service::{ImportOptions, ImportType, Kms, MaterialSelector};
 
 closed_enum! {
     /// The wrapping algorithms of the Aliyun documentation.
@@ -128,12 +128,17 @@ pub fn import_key_material(req: ImportKeyMaterialRequest, kms: &Kms) -> Result<E
         Some(t) => Some(t),
     };
     let key = wire::key_ref(&req.key_id, kms.settings())?;
+    // One material per key on this API: the first import binds it, later ones restore it.
+    let options = ImportOptions {
+        expire,
+        ..ImportOptions::default()
+    };
     kms.import_key_material(
         &key,
         &req.import_token,
         &req.encrypted_key_material.0,
-        expire,
-        None,
+        ImportType::Auto,
+        &options,
     )?;
     Ok(Empty {})
 }
@@ -143,7 +148,8 @@ pub fn import_key_material(req: ImportKeyMaterialRequest, kms: &Kms) -> Result<E
 /// # Errors
 /// The Aliyun error to render.
 pub fn delete_key_material(req: KeyIdRequest, kms: &Kms) -> Result<Empty, AliyunError> {
-    kms.delete_key_material(&wire::key_ref(&req.key_id, kms.settings())?)?;
+    let key = wire::key_ref(&req.key_id, kms.settings())?;
+    kms.delete_key_material(&key, &MaterialSelector::All)?;
     Ok(Empty {})
 }
 

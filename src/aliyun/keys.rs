@@ -30,8 +30,10 @@ params! {
         protection_level: Option<wire::ProtectionLevel> = "ProtectionLevel",
         /// Free text, at most 8192 characters.
         description: Option<String> = "Description",
-        /// Refused: qkms does not rotate keys yet (and EXTERNAL keys never rotate).
+        /// Rotate automatically (not for EXTERNAL keys).
         enable_automatic_rotation: Flag = "EnableAutomaticRotation",
+        /// `<n>d|h|m|s`, 7 days to 365 days [default: 365d]; used with automatic rotation.
+        rotation_interval: Option<super::versions::Interval> = "RotationInterval",
         /// At most 20 tags.
         tags: Tags = "Tags",
     }
@@ -60,15 +62,6 @@ pub fn create_key(req: CreateKeyRequest, kms: &Kms) -> Result<CreateKeyResponse,
         ));
     }
     let origin = req.origin.unwrap_or(wire::Origin::Kms);
-    if req.enable_automatic_rotation.0 && origin == wire::Origin::Kms {
-        // Automatic rotation is not implemented yet: refuse it plainly rather than report
-        // a rotation policy that never rotates. (EXTERNAL + rotation is refused by the
-        // service, as the real one does.)
-        return Err(AliyunError::invalid_because(
-            "EnableAutomaticRotation",
-            "Automatic rotation is not supported by qkms yet.",
-        ));
-    }
     let key = kms.create_key(CreateKeyInput {
         spec: req.key_spec.map_or(wire::KeySpec::Aes256, |s| s.0).into(),
         usage: req
@@ -82,6 +75,7 @@ pub fn create_key(req: CreateKeyRequest, kms: &Kms) -> Result<CreateKeyResponse,
             .into(),
         description: req.description.unwrap_or_default(),
         enable_automatic_rotation: req.enable_automatic_rotation.0,
+        rotation_interval: req.rotation_interval.map(|i| i.0),
         tags: req.tags.0,
     })?;
     Ok(CreateKeyResponse {

@@ -26,6 +26,7 @@ pub mod regions;
 pub mod render;
 pub mod signature;
 pub mod tags;
+pub mod versions;
 pub mod wire;
 
 use actix_web::http::Method;
@@ -55,6 +56,7 @@ pub const RULES: Rules = Rules {
     no_import_parameters_when_pending_deletion: false,
     max_tags: fields::MAX_TAGS,
     max_aliases_per_key: None,
+    rotation_needs_enabled: false,
 };
 
 /// Parameters the v1 signature adds; they are not part of the request's meaning.

@@ -205,26 +205,66 @@ pub struct KeyMetadata {
     /// When imported material expires, or `""` (never, or no material).
     #[schemars(schema_with = "date_or_empty")]
     pub material_expire_time: String,
-    /// `Disabled`: qkms does not rotate keys.
+    /// `Enabled`, `Disabled`, or `Suspended` (enabled, but the key is Disabled or
+    /// PendingDeletion, so it does not rotate meanwhile).
+    #[schemars(with = "AutomaticRotation")]
     pub automatic_rotation: &'static str,
-    /// `""` without rotation.
-    pub rotation_interval: &'static str,
+    /// Seconds between rotations, e.g. `604800s`; `""` without rotation.
+    pub rotation_interval: String,
     /// When the primary version was made.
     #[schemars(extend("format" = "date-time"))]
     pub last_rotation_date: String,
-    /// `""` without rotation.
-    pub next_rotation_date: &'static str,
+    /// When the next automatic rotation is due; `""` without rotation.
+    #[schemars(schema_with = "date_or_empty")]
+    pub next_rotation_date: String,
     /// The version Encrypt uses.
     pub primary_key_version: String,
     /// `""`: qkms has no KMS instances.
     #[serde(rename = "DKMSInstanceId")]
     pub dkms_instance_id: &'static str,
-    /// `Disabled` (DescribeKey only).
+    /// `Enabled` or `Disabled` (DescribeKey only).
     #[serde(skip_serializing_if = "Option::is_none")]
+    #[schemars(with = "Option<Enablement>")]
     pub deletion_protection: Option<&'static str>,
-    /// `""` (DescribeKey only).
+    /// Why the key is protected, or `""` (DescribeKey only).
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub deletion_protection_description: Option<&'static str>,
+    pub deletion_protection_description: Option<String>,
+}
+
+closed_enum! {
+    /// `AutomaticRotation` of a key.
+    pub enum AutomaticRotation {
+        /// Rotates on schedule.
+        Enabled = "Enabled",
+        /// Does not rotate.
+        Disabled = "Disabled",
+        /// Enabled, but the key is not Enabled, so it does not rotate meanwhile.
+        Suspended = "Suspended",
+    }
+}
+enum_schema!(AutomaticRotation);
+
+closed_enum! {
+    /// `Enabled` or `Disabled`.
+    pub enum Enablement {
+        /// On.
+        Enabled = "Enabled",
+        /// Off.
+        Disabled = "Disabled",
+    }
+}
+enum_schema!(Enablement);
+
+impl AutomaticRotation {
+    /// The rotation status of `k`.
+    #[must_use]
+    pub fn of(k: &KeyRecord) -> Self {
+        match (k.rotation, k.state) {
+            (None, _) => Self::Disabled,
+            (Some(_), model::KeyState::Enabled) => Self::Enabled,
+            (Some(_), _) => Self::Suspended,
+        }
+    }
 }
 
 impl KeyMetadata {
@@ -244,14 +284,22 @@ impl KeyMetadata {
             arn: key_arn(settings, &k.key_id),
             delete_date: or_empty(k.delete_date),
             material_expire_time: or_empty(k.material_expire),
-            automatic_rotation: "Disabled",
-            rotation_interval: "",
+            automatic_rotation: AutomaticRotation::of(k).as_str(),
+            rotation_interval: k
+                .rotation
+                .map(|r| super::versions::interval_text(r.interval))
+                .unwrap_or_default(),
             last_rotation_date: k.primary().map(|v| iso8601(v.created)).unwrap_or_default(),
-            next_rotation_date: "",
+            next_rotation_date: or_empty(k.rotation.map(|r| r.next)),
             primary_key_version: k.primary_version.clone(),
             dkms_instance_id: "",
-            deletion_protection: describe.then_some("Disabled"),
-            deletion_protection_description: describe.then_some(""),
+            deletion_protection: describe.then_some(if k.deletion_protection.is_some() {
+                Enablement::Enabled.as_str()
+            } else {
+                Enablement::Disabled.as_str()
+            }),
+            deletion_protection_description: describe
+                .then(|| k.deletion_protection.clone().unwrap_or_default()),
         }
     }
 }

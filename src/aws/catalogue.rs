@@ -18,9 +18,10 @@ use super::error::AwsError;
 use super::import::import_actions;
 use super::keys::keys_actions;
 use super::members::{FromInput, Input};
+use super::rotation::rotation_actions;
 use super::tags::tags_actions;
 use super::wire::Scope;
-use super::{aliases, crypto, import, keys, tags};
+use super::{aliases, crypto, import, keys, rotation, tags};
 use crate::protocol::{Prepared, gather, to_fields};
 use crate::service::Kms;
 
@@ -56,7 +57,7 @@ gather! {
     [fields: FromInput, error: AwsError, prepared: Prepared<AwsError>,
     input: (input: &Input, kms: &Kms, scope: Scope);]
     []
-    keys_actions, aliases_actions, tags_actions, import_actions, crypto_actions
+    keys_actions, rotation_actions, aliases_actions, tags_actions, import_actions, crypto_actions
 }
 
 #[cfg(test)]

@@ -180,6 +180,14 @@ impl AwsError {
                 X::IncorrectKey,
                 "The key ID in the request does not identify a CMK that can perform this operation.",
             ),
+            Error::DeletionProtected => Self::new(
+                X::KmsInvalidState,
+                format!(
+                    "{arn} has deletion protection enabled, so it cannot be scheduled for deletion."
+                ),
+            ),
+            Error::Unsupported(why) => Self::new(X::UnsupportedOperation, format!("{arn}: {why}.")),
+            Error::LimitExceeded(why) => Self::new(X::LimitExceeded, format!("{arn}: {why}.")),
             Error::AliasAlreadyExists => Self::new(
                 X::AlreadyExists,
                 format!("An alias with the name {arn} already exists"),

@@ -8,12 +8,12 @@ use serde::Serialize;
 
 use super::RULES;
 use super::error::{AwsError, Exception};
-use super::keys::{Empty, fail};
+use super::keys::fail;
 use super::members::{Blob, Str, Timestamp, enum_member, members};
 use super::wire::{KeyOnly, Scope};
 use crate::crypto::wrap::{WrappingAlgorithm as Algorithm, WrappingKeySpec as Spec};
 use crate::enums::closed_enum;
-use crate::service::Kms;
+use crate::service::{ImportOptions, ImportType as Kind, Kms, MaterialSelector};
 
 /// Largest import token and wrapped material, in bytes.
 const MAX_BLOB: usize = 6144;
@@ -216,18 +216,65 @@ pub fn import_key_material(
     req: ImportKeyMaterialRequest,
     kms: &Kms,
     scope: &Scope,
-) -> Result<Empty, AwsError> {
+) -> Result<KeyMaterialResponse, AwsError> {
     let expire = expiry(req.expiration_model, req.valid_to, kms.now())?;
+    let material_id = req.key_material_id.map(|m| m.0);
+    if let Some(id) = &material_id {
+        check_material_id(id)?;
+    }
+    let kind = match req.import_type {
+        None => Kind::Auto,
+        Some(ImportType::New) if material_id.is_some() => {
+            return Err(AwsError::new(
+                Exception::Validation,
+                "KeyMaterialId cannot be specified when ImportType is NEW_KEY_MATERIAL.",
+            ));
+        }
+        Some(ImportType::New) => Kind::New,
+        Some(ImportType::Existing) => Kind::Existing,
+    };
+    let description = req.key_material_description.map(|d| d.0);
+    if let Some(d) = &description
+        && !d
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || ":/_.-".contains(c) || c.is_whitespace())
+    {
+        return Err(AwsError::new(
+            Exception::Validation,
+            "KeyMaterialDescription may hold only letters, digits, whitespace and :/_.-",
+        ));
+    }
     let token = B64.encode(&req.import_token.0);
-    kms.import_key_material(
-        &req.key_id.key_ref(scope)?,
-        &token,
-        &req.encrypted_key_material.0,
+    let options = ImportOptions {
         expire,
-        req.key_material_id.as_ref().map(|m| m.0.as_str()),
-    )
-    .map_err(fail(&req.key_id, scope))?;
-    Ok(Empty {})
+        material_id,
+        description,
+    };
+    let (key, material_id) = kms
+        .import_key_material(
+            &req.key_id.key_ref(scope)?,
+            &token,
+            &req.encrypted_key_material.0,
+            kind,
+            &options,
+        )
+        .map_err(fail(&req.key_id, scope))?;
+    Ok(KeyMaterialResponse {
+        key_id: scope.key_arn(&key.key_id),
+        key_material_id: Some(material_id),
+    })
+}
+
+/// A `KeyMaterialId` as the model allows it: 64 lowercase hex characters.
+fn check_material_id(id: &str) -> Result<(), AwsError> {
+    if id.len() == 64 && id.bytes().all(|b| matches!(b, b'0'..=b'9' | b'a'..=b'f')) {
+        Ok(())
+    } else {
+        Err(AwsError::new(
+            Exception::Validation,
+            "KeyMaterialId must be 64 lowercase hexadecimal characters.",
+        ))
+    }
 }
 
 members! {
@@ -242,7 +289,7 @@ members! {
 
 /// DeleteImportedKeyMaterial's answer.
 #[derive(Debug, Clone, Serialize, JsonSchema)]
-pub struct DeleteImportedKeyMaterialResponse {
+pub struct KeyMaterialResponse {
     /// The key ARN.
     #[serde(rename = "KeyId")]
     pub key_id: String,
@@ -259,21 +306,45 @@ pub fn delete_imported_key_material(
     req: DeleteImportedKeyMaterialRequest,
     kms: &Kms,
     scope: &Scope,
-) -> Result<DeleteImportedKeyMaterialResponse, AwsError> {
-    let key = kms
-        .delete_key_material(&req.key_id.key_ref(scope)?)
+) -> Result<KeyMaterialResponse, AwsError> {
+    let key_ref = req.key_id.key_ref(scope)?;
+    let before = kms
+        .describe_key(&key_ref)
         .map_err(fail(&req.key_id, scope))?;
-    Ok(DeleteImportedKeyMaterialResponse {
+    let which = match req.key_material_id.map(|m| m.0) {
+        None => MaterialSelector::Current,
+        Some(id) => {
+            check_material_id(&id)?;
+            if before.version_of_material(&id).is_none() {
+                return Err(AwsError::new(
+                    Exception::NotFound,
+                    format!(
+                        "Key material {id} is not associated with {}.",
+                        scope.key_arn(&before.key_id)
+                    ),
+                ));
+            }
+            MaterialSelector::Id(id)
+        }
+    };
+    let material_id = match &which {
+        MaterialSelector::Id(id) => Some(id.clone()),
+        _ => before.material_id(before.primary_index()),
+    };
+    let key = kms
+        .delete_key_material(&key_ref, &which)
+        .map_err(fail(&req.key_id, scope))?;
+    Ok(KeyMaterialResponse {
         key_id: scope.key_arn(&key.key_id),
-        key_material_id: key.material_fingerprint,
+        key_material_id: material_id,
     })
 }
 
 crate::protocol::family!($ import_actions {
     GetParametersForImport(import::GetParametersForImportRequest => import::GetParametersForImportResponse) = import::get_parameters_for_import,
         blocking, ["ImportToken"], "Gets a wrapping public key and an import token for an EXTERNAL key.";
-    ImportKeyMaterial(import::ImportKeyMaterialRequest => keys::Empty) = import::import_key_material,
+    ImportKeyMaterial(import::ImportKeyMaterialRequest => import::KeyMaterialResponse) = import::import_key_material,
         blocking, ["EncryptedKeyMaterial", "ImportToken"], "Imports wrapped key material into an EXTERNAL key.";
-    DeleteImportedKeyMaterial(import::DeleteImportedKeyMaterialRequest => import::DeleteImportedKeyMaterialResponse) = import::delete_imported_key_material,
+    DeleteImportedKeyMaterial(import::DeleteImportedKeyMaterialRequest => import::KeyMaterialResponse) = import::delete_imported_key_material,
         blocking, [], "Deletes an EXTERNAL key's material; the key goes back to PendingImport.";
 });

@@ -129,6 +129,7 @@ pub fn create_key(
             protection_level: ProtectionLevel::Software,
             description: req.description.map(|d| d.0).unwrap_or_default(),
             enable_automatic_rotation: false,
+            rotation_interval: None,
             tags,
         })
         .map_err(|e| AwsError::from_service(e, ""))?;

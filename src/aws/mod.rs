@@ -20,6 +20,7 @@ pub mod import;
 pub mod keys;
 pub mod members;
 pub mod openapi;
+pub mod rotation;
 pub mod sigv4;
 pub mod tags;
 pub mod wire;
@@ -52,6 +53,7 @@ pub const RULES: Rules = Rules {
     no_import_parameters_when_pending_deletion: true,
     max_tags: 50,
     max_aliases_per_key: Some(50),
+    rotation_needs_enabled: true,
 };
 
 /// The AWS JSON 1.1 protocol.

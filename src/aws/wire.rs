@@ -391,7 +391,8 @@ pub struct KeyMetadata {
     /// When imported material expires, epoch seconds.
     #[serde(rename = "ValidTo", skip_serializing_if = "Option::is_none")]
     pub valid_to: Option<i64>,
-    /// The fingerprint of the key's material.
+    /// The identifier of the primary version's material (for an EXTERNAL key: once
+    /// material was imported into it).
     #[serde(
         rename = "CurrentKeyMaterialId",
         skip_serializing_if = "Option::is_none"
@@ -425,7 +426,7 @@ impl KeyMetadata {
                 None => "KEY_MATERIAL_DOES_NOT_EXPIRE",
             }),
             valid_to: k.material_expire.filter(|_| external_with_material),
-            current_key_material_id: k.material_fingerprint.clone().filter(|_| k.has_material()),
+            current_key_material_id: k.material_id(k.primary_index()),
         }
     }
 }

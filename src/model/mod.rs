@@ -84,16 +84,64 @@ closed_enum!(
 );
 serde_by_name!(KeyState);
 
+closed_enum!(
+    /// How a version other than a key's first came to be.
+    pub enum RotationKind {
+        /// Made by automatic rotation, on the clock.
+        Automatic = "Automatic",
+        /// Made on request (AWS RotateKeyOnDemand, Aliyun CreateKeyVersion).
+        OnDemand = "OnDemand",
+    }
+);
+serde_by_name!(RotationKind);
+
 /// One version of a key's material.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct KeyVersion {
     /// Version ID (a UUID).
     pub id: String,
-    /// Creation time, epoch seconds.
+    /// Creation time, epoch seconds (for a version made by rotation: when it became
+    /// primary; for imported material waiting to become primary: when it was imported).
     pub created: i64,
     /// The material sealed under the root key (base64), absent while there is none.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub sealed_material: Option<String>,
+    /// How the version was made; `None` for a key's first version and for imported
+    /// material that has not become primary yet.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub rotation: Option<RotationKind>,
+    /// For imported material: the fingerprint that binds this version to it for ever (the
+    /// first version of an EXTERNAL key written before versions had one uses
+    /// [`KeyRecord::material_fingerprint`]).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub material_fingerprint: Option<String>,
+    /// The caller's description of imported material (AWS `KeyMaterialDescription`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub material_description: Option<String>,
+}
+
+impl KeyVersion {
+    /// A version without material yet.
+    #[must_use]
+    pub fn new(id: String, created: i64) -> Self {
+        Self {
+            id,
+            created,
+            sealed_material: None,
+            rotation: None,
+            material_fingerprint: None,
+            material_description: None,
+        }
+    }
+}
+
+/// Automatic rotation of a key that has it enabled.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RotationPolicy {
+    /// Seconds between rotations.
+    pub interval: i64,
+    /// When the next rotation is due, epoch seconds.
+    pub next: i64,
 }
 
 /// A key as the store keeps it.
@@ -137,6 +185,12 @@ pub struct KeyRecord {
     /// Tags.
     #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
     pub tags: BTreeMap<String, String>,
+    /// Automatic rotation, when enabled.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub rotation: Option<RotationPolicy>,
+    /// Deletion protection, when enabled: its description (may be empty).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub deletion_protection: Option<String>,
 }
 
 impl KeyRecord {
@@ -158,15 +212,85 @@ impl KeyRecord {
         self.versions.iter().any(|v| v.sealed_material.is_some())
     }
 
+    /// True when the primary version holds material.
+    #[must_use]
+    pub fn primary_has_material(&self) -> bool {
+        self.primary().is_some_and(|v| v.sealed_material.is_some())
+    }
+
+    /// Where the primary version is in [`KeyRecord::versions`].
+    #[must_use]
+    pub fn primary_index(&self) -> usize {
+        self.versions
+            .iter()
+            .position(|v| v.id == self.primary_version)
+            .unwrap_or(0)
+    }
+
+    /// The fingerprint of the material a version is bound to, if any.
+    #[must_use]
+    pub fn version_fingerprint(&self, index: usize) -> Option<&str> {
+        let v = self.versions.get(index)?;
+        v.material_fingerprint.as_deref().or_else(|| {
+            (index == 0)
+                .then_some(self.material_fingerprint.as_deref())
+                .flatten()
+        })
+    }
+
+    /// The identifier of a version's material (AWS `KeyMaterialId`, 64 lowercase hex):
+    /// for imported material, the fingerprint that binds the version to it; for material
+    /// the KMS made, a digest of the key and version IDs (never of the material). `None`
+    /// for an EXTERNAL version that was never given material.
+    #[must_use]
+    pub fn material_id(&self, index: usize) -> Option<String> {
+        use sha2::Digest as _;
+        match self.origin {
+            Origin::External => self.version_fingerprint(index).map(str::to_owned),
+            Origin::Kms => {
+                let v = self.versions.get(index)?;
+                let mut h = sha2::Sha256::new();
+                h.update(b"qkms key material id v1\0");
+                h.update(self.key_id.as_bytes());
+                h.update([0]);
+                h.update(v.id.as_bytes());
+                Some(hex::encode(h.finalize()))
+            }
+        }
+    }
+
+    /// Where the version bound to material `id` is, if any.
+    #[must_use]
+    pub fn version_of_material(&self, id: &str) -> Option<usize> {
+        (0..self.versions.len()).find(|&i| self.material_id(i).as_deref() == Some(id))
+    }
+
+    /// Imported versions that wait to become primary (after the primary, oldest first).
+    #[must_use]
+    pub fn pending_versions(&self) -> &[KeyVersion] {
+        self.versions
+            .get(self.primary_index() + 1..)
+            .unwrap_or_default()
+    }
+
+    /// When automatic rotation is due, if it is enabled and not suspended (a key rotates
+    /// only while Enabled).
+    #[must_use]
+    pub fn rotation_due(&self) -> Option<i64> {
+        self.rotation
+            .filter(|_| self.state == KeyState::Enabled)
+            .map(|r| r.next)
+    }
+
     /// The earliest time at which the service must act on this key by itself
-    /// (material expiry or the end of the deletion window).
+    /// (material expiry, the end of the deletion window, automatic rotation).
     #[must_use]
     pub fn due_at(&self) -> Option<i64> {
         let expiry = self.material_expire.filter(|_| self.has_material());
-        match (expiry, self.delete_date) {
-            (Some(a), Some(b)) => Some(a.min(b)),
-            (a, b) => a.or(b),
-        }
+        [expiry, self.delete_date, self.rotation_due()]
+            .into_iter()
+            .flatten()
+            .min()
     }
 }
 

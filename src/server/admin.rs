@@ -141,6 +141,14 @@ pub(super) async fn post_clock(
         );
     }
     tracing::info!(now = %iso8601(state.clock.now()), "KMS clock changed by the admin endpoint");
+    // What the new time makes due (rotations, expiry, deletions) happens before the reply,
+    // so a client that moved the clock sees its effects at once, not a second later.
+    let kms = state.ctx.kms.clone();
+    match web::block(move || kms.sweep()).await {
+        Ok(Ok(_)) => {}
+        Ok(Err(e)) => tracing::warn!(error = %e, "sweep after a clock change failed"),
+        Err(e) => tracing::warn!(error = %e, "sweep task failed"),
+    }
     clock_body(&state)
 }
 

@@ -125,6 +125,8 @@ mod tests {
                 primary_version: "v".into(),
                 versions: Vec::new(),
                 tags: Default::default(),
+                rotation: None,
+                deletion_protection: None,
             },
             materials: HashMap::new(),
         })

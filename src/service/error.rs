@@ -75,6 +75,15 @@ pub enum Error {
         /// The quota.
         max: usize,
     },
+    /// The key has deletion protection enabled, so it cannot be scheduled for deletion.
+    #[error("the key is protected from deletion")]
+    DeletionProtected,
+    /// The operation is not supported for this key now (why, for the message).
+    #[error("unsupported operation: {0}")]
+    Unsupported(String),
+    /// A per-key quota other than tags and aliases (why, for the message).
+    #[error("limit exceeded: {0}")]
+    LimitExceeded(String),
     /// An alias with that name exists.
     #[error("alias already exists")]
     AliasAlreadyExists,

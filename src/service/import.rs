@@ -36,6 +36,41 @@ pub struct ImportParameters {
     pub token_expire: i64,
 }
 
+/// Which material an import brings (AWS `ImportType`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ImportType {
+    /// New material when the key never had any, else material it already has (the
+    /// default, and the only kind the Aliyun API knows).
+    Auto,
+    /// Material the key has never had: the first, or one that waits after the primary
+    /// until an on-demand rotation makes it primary.
+    New,
+    /// Material the key already has (to restore it or reset its expiry).
+    Existing,
+}
+
+/// An import's options beyond token and material.
+#[derive(Debug, Clone, Default)]
+pub struct ImportOptions {
+    /// When the material expires; `None` = never.
+    pub expire: Option<i64>,
+    /// The material the caller says it brings, by its ID (fingerprint).
+    pub material_id: Option<String>,
+    /// A description of the material (AWS `KeyMaterialDescription`).
+    pub description: Option<String>,
+}
+
+/// Which material DeleteKeyMaterial erases.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum MaterialSelector {
+    /// Every version's (the Aliyun API: one material per key).
+    All,
+    /// The primary version's.
+    Current,
+    /// The version bound to this material ID.
+    Id(String),
+}
+
 struct Token {
     key_id: String,
     algorithm: WrappingAlgorithm,
@@ -171,9 +206,10 @@ impl Kms {
         key: &KeyRef,
         import_token: &str,
         encrypted_material: &[u8],
-        expire: Option<i64>,
-        material_id: Option<&str>,
-    ) -> Result<KeyRecord> {
+        kind: ImportType,
+        options: &ImportOptions,
+    ) -> Result<(KeyRecord, String)> {
+        let (expire, material_id) = (options.expire, options.material_id.as_deref());
         let now = self.now();
         // An expiry at the current second would import material that is already expired:
         // the expiry must be later than the server time.
@@ -185,9 +221,7 @@ impl Kms {
         }
         let key = self.load(key)?;
         require_external(&key)?;
-        if let (Some(given), Some(bound)) = (material_id, &key.material_fingerprint)
-            && given != bound
-        {
+        if material_id.is_some_and(|given| key.version_of_material(given).is_none()) {
             return Err(Error::InvalidKeyMaterial);
         }
         if key.state == KeyState::PendingDeletion {
@@ -208,62 +242,113 @@ impl Kms {
             return Err(Error::InvalidKeyMaterial);
         }
         let fingerprint = self.fingerprint(&key.key_id, &material);
-        let (key, ()) = self.update(&KeyRef::Id(key.key_id), |key, _| {
-            self.apply_import(key, &material, &fingerprint, expire)
+        if material_id.is_some_and(|given| given != fingerprint) {
+            return Err(Error::InvalidKeyMaterial);
+        }
+        let (key, ()) = self.update(&KeyRef::Id(key.key_id), |key, now| {
+            self.apply_import(key, &material, &fingerprint, kind, options, now)
         })?;
         tracing::info!(key_id = %key.key_id, "key material imported");
-        Ok(key)
+        Ok((key, fingerprint))
     }
 
+    /// Puts the material into the version it belongs to: the first version when the key
+    /// never had any, a new pending version for NEW material, else the version already
+    /// bound to it.
     fn apply_import(
         &self,
         key: &mut KeyRecord,
         material: &SecretBytes,
         fingerprint: &str,
-        expire: Option<i64>,
+        kind: ImportType,
+        options: &ImportOptions,
+        now: i64,
     ) -> Result<()> {
         if key.state == KeyState::PendingDeletion {
             return Err(Error::StateChangeRefused { state: key.state });
         }
-        match &key.material_fingerprint {
-            Some(bound) => {
-                let same: bool =
-                    subtle::ConstantTimeEq::ct_eq(bound.as_bytes(), fingerprint.as_bytes()).into();
-                if !same {
-                    return Err(Error::InvalidKeyMaterial);
-                }
+        let bound = (0..key.versions.len()).any(|i| key.version_fingerprint(i).is_some());
+        let index = match (kind, bound) {
+            (ImportType::Existing, false) => return Err(Error::InvalidKeyMaterial),
+            (ImportType::Auto | ImportType::New, false) => {
+                key.material_fingerprint = Some(fingerprint.to_owned());
+                key.primary_index()
             }
-            None => key.material_fingerprint = Some(fingerprint.to_owned()),
-        }
+            (ImportType::Auto | ImportType::Existing, true) => key
+                .version_of_material(fingerprint)
+                .ok_or(Error::InvalidKeyMaterial)?,
+            (ImportType::New, true) => self.add_pending_version(key, fingerprint, now)?,
+        };
         let key_id = key.key_id.clone();
-        let primary = key.primary_version.clone();
         let version = key
             .versions
-            .iter_mut()
-            .find(|v| v.id == primary)
+            .get_mut(index)
             .ok_or_else(|| Error::internal("external key without a version"))?;
-        version.sealed_material = Some(self.seal_material(&key_id, &primary, material)?);
-        key.material_expire = expire;
-        if key.state == KeyState::PendingImport {
+        version.sealed_material = Some(self.seal_material(&key_id, &version.id, material)?);
+        version.material_fingerprint = Some(fingerprint.to_owned());
+        if options.description.is_some() {
+            version
+                .material_description
+                .clone_from(&options.description);
+        }
+        key.material_expire = options.expire;
+        if key.state == KeyState::PendingImport && key.primary_has_material() {
             key.state = KeyState::Enabled;
         }
         Ok(())
     }
 
-    /// DeleteKeyMaterial: erases the material; the key goes to PendingImport (a
-    /// PendingDeletion key stays PendingDeletion). Allowed in every state; EXTERNAL only.
+    /// Appends a version for new material, to become primary on the next on-demand
+    /// rotation. One may wait at a time.
+    fn add_pending_version(
+        &self,
+        key: &mut KeyRecord,
+        fingerprint: &str,
+        now: i64,
+    ) -> Result<usize> {
+        if key.version_of_material(fingerprint).is_some() {
+            return Err(Error::InvalidKeyMaterial);
+        }
+        if !key.pending_versions().is_empty() {
+            return Err(Error::Unsupported(
+                "new key material is already pending rotation: rotate the key on demand, or delete that material, first".into(),
+            ));
+        }
+        key.versions
+            .push(crate::model::KeyVersion::new(self.new_uuid()?, now));
+        Ok(key.versions.len() - 1)
+    }
+
+    /// DeleteKeyMaterial: erases the chosen material; without its primary material the key
+    /// goes to PendingImport (a PendingDeletion key stays PendingDeletion). Allowed in every
+    /// state; EXTERNAL only.
     ///
     /// # Errors
     /// Key lookup errors, [`Error::UnsupportedOrigin`].
-    pub fn delete_key_material(&self, key: &KeyRef) -> Result<KeyRecord> {
+    pub fn delete_key_material(&self, key: &KeyRef, which: &MaterialSelector) -> Result<KeyRecord> {
         let key = self.load(key)?;
         require_external(&key)?;
         let (key, ()) = self.update(&KeyRef::Id(key.key_id), |key, _| {
-            for v in &mut key.versions {
-                v.sealed_material = None;
+            let primary = key.primary_index();
+            let chosen: Vec<usize> = match which {
+                MaterialSelector::All => (0..key.versions.len()).collect(),
+                MaterialSelector::Current => vec![primary],
+                MaterialSelector::Id(id) => {
+                    vec![
+                        key.version_of_material(id)
+                            .ok_or(Error::InvalidKeyMaterial)?,
+                    ]
+                }
+            };
+            for i in chosen {
+                if let Some(v) = key.versions.get_mut(i) {
+                    v.sealed_material = None;
+                }
             }
-            key.material_expire = None;
-            if key.state != KeyState::PendingDeletion {
+            if !key.has_material() {
+                key.material_expire = None;
+            }
+            if !key.primary_has_material() && key.state != KeyState::PendingDeletion {
                 key.state = KeyState::PendingImport;
             }
             Ok(())

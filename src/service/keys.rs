@@ -24,6 +24,8 @@ pub struct CreateKeyInput {
     pub description: String,
     /// Whether automatic rotation was requested.
     pub enable_automatic_rotation: bool,
+    /// Seconds between automatic rotations [default: 365 days].
+    pub rotation_interval: Option<i64>,
     /// Tags.
     pub tags: BTreeMap<String, String>,
 }
@@ -68,11 +70,12 @@ impl Kms {
             material_fingerprint: None,
             primary_version: version_id.clone(),
             versions: vec![KeyVersion {
-                id: version_id,
-                created: now,
                 sealed_material,
+                ..KeyVersion::new(version_id, now)
             }],
             tags: input.tags,
+            rotation: None,
+            deletion_protection: None,
         })
     }
 
@@ -92,7 +95,17 @@ impl Kms {
         if input.description.chars().count() > MAX_DESCRIPTION {
             return Err(Error::invalid("Description", "at most 8192 characters"));
         }
-        let key = self.new_record(input)?;
+        let rotation = input.enable_automatic_rotation.then(|| {
+            let interval = input
+                .rotation_interval
+                .unwrap_or(super::DEFAULT_ROTATION_INTERVAL);
+            crate::model::RotationPolicy {
+                interval,
+                next: crate::clock::later(self.now(), interval).unwrap_or(crate::clock::MAX_TIME),
+            }
+        });
+        let mut key = self.new_record(input)?;
+        key.rotation = rotation;
         match self.store.create_key(&key) {
             Ok(()) => {}
             Err(StoreError::Conflict) => return Err(Error::internal("key ID collision")),
@@ -123,6 +136,7 @@ impl Kms {
                         protection_level: ProtectionLevel::Software,
                         description: String::new(),
                         enable_automatic_rotation: false,
+                        rotation_interval: None,
                         tags: BTreeMap::new(),
                     })
                 })
@@ -269,6 +283,9 @@ impl Kms {
         let (key, ()) = self.update(key, |key, now| {
             if key.state == KeyState::PendingDeletion {
                 return Err(Error::StateChangeRefused { state: key.state });
+            }
+            if key.deletion_protection.is_some() {
+                return Err(Error::DeletionProtected);
             }
             let date = days
                 .checked_mul(86_400)

@@ -22,6 +22,7 @@ mod import;
 mod keys;
 #[cfg(test)]
 mod race_tests;
+mod rotation;
 mod rules;
 pub mod seed;
 mod tags;
@@ -39,8 +40,9 @@ pub use crypto::{
     DataKey, Decrypted, Encrypted, MAX_DATA_KEY, MAX_PLAINTEXT, ReEncryptSide, ReEncrypted,
 };
 pub use error::{Error, Result, Unusable};
-pub use import::{ImportParameters, TOKEN_LIFETIME};
+pub use import::{ImportOptions, ImportParameters, ImportType, MaterialSelector, TOKEN_LIFETIME};
 pub use keys::{CreateKeyInput, MAX_DESCRIPTION};
+pub use rotation::{DEFAULT_ROTATION_INTERVAL, OnDemandLimit};
 pub use rules::{Rules, StateAfterCancel};
 
 use crate::clock::Clock;
@@ -362,20 +364,29 @@ impl Kms {
             let Some(stored) = self.store.get_key(id)? else {
                 return Ok(false);
             };
-            let written = match effective(stored.clone(), self.clock.now()) {
+            let now = self.clock.now();
+            let (written, erased) = match effective(stored.clone(), now) {
                 None => {
                     self.store.delete_key(id)?;
                     tracing::info!(key_id = %id, "key deleted at the end of its deletion window");
-                    Ok(0)
+                    (Ok(0), true)
                 }
-                Some(record) if record == stored => return Ok(false),
-                Some(record) => self.store.update_key(&record),
+                Some(mut record) => {
+                    self.rotate_if_due(&mut record, now)?;
+                    if record == stored {
+                        return Ok(false);
+                    }
+                    let erased = sealed_count(&record) < sealed_count(&stored);
+                    (self.store.update_key(&record), erased)
+                }
             };
             self.forget(id);
             match written {
                 Ok(_) => {
-                    self.store.scrub()?;
-                    tracing::info!(key_id = %id, "due changes persisted and erased material scrubbed");
+                    if erased {
+                        self.store.scrub()?;
+                        tracing::info!(key_id = %id, "due changes persisted and erased material scrubbed");
+                    }
                     return Ok(true);
                 }
                 Err(StoreError::Conflict) => {}

@@ -102,7 +102,10 @@ enum Change {
 impl Change {
     fn apply(self, kms: &Kms, id: &str) {
         match self {
-            Self::DeleteMaterial => drop(kms.delete_key_material(&KeyRef::plain(id)).unwrap()),
+            Self::DeleteMaterial => drop(
+                kms.delete_key_material(&KeyRef::plain(id), &crate::service::MaterialSelector::All)
+                    .unwrap(),
+            ),
             Self::Disable => drop(kms.disable_key(&KeyRef::plain(id)).unwrap()),
             Self::ScheduleDeletion => {
                 drop(kms.schedule_key_deletion(&KeyRef::plain(id), 7).unwrap())

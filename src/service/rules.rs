@@ -38,4 +38,7 @@ pub struct Rules {
     pub max_tags: usize,
     /// Most aliases that may point at one key, if the API has a quota.
     pub max_aliases_per_key: Option<usize>,
+    /// Changing the rotation policy needs an Enabled key (AWS); otherwise a Disabled key
+    /// may change it too (its rotation is suspended meanwhile).
+    pub rotation_needs_enabled: bool,
 }

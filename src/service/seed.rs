@@ -143,6 +143,7 @@ const SEED_RULES: Rules = Rules {
     no_import_parameters_when_pending_deletion: false,
     max_tags: usize::MAX,
     max_aliases_per_key: None,
+    rotation_needs_enabled: false,
 };
 
 /// Default creation date of seeded keys: 2024-01-01T00:00:00Z.
@@ -275,21 +276,15 @@ impl Kms {
         let mut materials = Vec::new();
         for (i, v) in seed.versions.iter().enumerate() {
             materials.push(seed_material(id, spec, v)?);
-            versions.push(KeyVersion {
-                created: time(id, "creation_date", v.creation_date.as_deref())?.unwrap_or(created),
-                sealed_material: None,
-                id: v
-                    .version_id
+            versions.push(KeyVersion::new(
+                v.version_id
                     .clone()
                     .unwrap_or_else(|| derived_version_id(id, i)),
-            });
+                time(id, "creation_date", v.creation_date.as_deref())?.unwrap_or(created),
+            ));
         }
         if versions.is_empty() {
-            versions.push(KeyVersion {
-                id: derived_version_id(id, 0),
-                created,
-                sealed_material: None,
-            });
+            versions.push(KeyVersion::new(derived_version_id(id, 0), created));
             materials.push(match origin {
                 Origin::Kms => {
                     let mut m = SecretBytes::new(vec![0u8; spec.material_len()]);
@@ -357,6 +352,8 @@ impl Kms {
                 primary_version,
                 versions,
                 tags: seed.tags.clone(),
+                rotation: None,
+                deletion_protection: None,
             },
             materials,
         })
@@ -721,6 +718,7 @@ key_id = "a/b""#,
                 protection_level: ProtectionLevel::Software,
                 description: "made by hand".into(),
                 enable_automatic_rotation: false,
+                rotation_interval: None,
                 tags: BTreeMap::new(),
             })
             .unwrap();

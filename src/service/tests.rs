@@ -28,6 +28,7 @@ fn create(kms: &Kms, origin: Origin, spec: KeySpec) -> String {
         protection_level: ProtectionLevel::Software,
         description: String::new(),
         enable_automatic_rotation: false,
+        rotation_interval: None,
         tags: Default::default(),
     })
     .unwrap()
@@ -46,6 +47,7 @@ const RULES: Rules = Rules {
     no_import_parameters_when_pending_deletion: false,
     max_tags: 20,
     max_aliases_per_key: None,
+    rotation_needs_enabled: false,
 };
 
 /// Why a key in state `s` cannot do cryptography.
@@ -79,7 +81,7 @@ fn import(
         WrappingKeySpec::Rsa2048,
         &RULES,
     )?;
-    kms.import_key_material(
+    kms.import_key_material_v0(
         &k(id),
         &p.import_token,
         &wrap(&p.public_key, material),
@@ -176,7 +178,8 @@ fn external_key_lifecycle_and_import_rules() {
     );
 
     // DeleteKeyMaterial, then restore.
-    kms.delete_key_material(&k(&id)).unwrap();
+    kms.delete_key_material(&k(&id), &MaterialSelector::All)
+        .unwrap();
     assert_eq!(state(&kms, &id), KeyState::PendingImport);
     assert!(matches!(
         kms.decrypt(&ct.blob, &ctx(), None),
@@ -221,7 +224,7 @@ fn tokens_are_bound_to_key_and_expire_after_24_hours() {
     let material = [3u8; 16];
     // Another key's token.
     assert!(matches!(
-        kms.import_key_material(
+        kms.import_key_material_v0(
             &k(&a),
             &pb.import_token,
             &wrap(&pb.public_key, &material),
@@ -232,7 +235,7 @@ fn tokens_are_bound_to_key_and_expire_after_24_hours() {
     ));
     // Material wrapped with another public key.
     assert!(matches!(
-        kms.import_key_material(
+        kms.import_key_material_v0(
             &k(&a),
             &pa.import_token,
             &wrap(&pb.public_key, &material),
@@ -249,20 +252,20 @@ fn tokens_are_bound_to_key_and_expire_after_24_hours() {
         &pa.import_token[..pa.import_token.len() - 8],
     ] {
         assert!(matches!(
-            kms.import_key_material(&k(&a), junk, &wrap(&pa.public_key, &material), None, None),
+            kms.import_key_material_v0(&k(&a), junk, &wrap(&pa.public_key, &material), None, None),
             Err(Error::InvalidImportToken)
         ));
     }
     // Reusable within the window, refused from its end on.
     let wrapped = wrap(&pa.public_key, &material);
-    kms.import_key_material(&k(&a), &pa.import_token, &wrapped, None, None)
+    kms.import_key_material_v0(&k(&a), &pa.import_token, &wrapped, None, None)
         .unwrap();
     clock.set(T0 + 24 * 3600 - 1).unwrap();
-    kms.import_key_material(&k(&a), &pa.import_token, &wrapped, None, None)
+    kms.import_key_material_v0(&k(&a), &pa.import_token, &wrapped, None, None)
         .unwrap();
     clock.set(T0 + 24 * 3600).unwrap();
     assert!(matches!(
-        kms.import_key_material(&k(&a), &pa.import_token, &wrapped, None, None),
+        kms.import_key_material_v0(&k(&a), &pa.import_token, &wrapped, None, None),
         Err(Error::ExpiredImportToken)
     ));
 }
@@ -326,7 +329,7 @@ fn every_header_byte_of_a_token_is_authenticated() {
             bad[i] ^= flip;
             assert!(
                 matches!(
-                    kms.import_key_material(&k(&id), &B64.encode(&bad), &wrapped, None, None),
+                    kms.import_key_material_v0(&k(&id), &B64.encode(&bad), &wrapped, None, None),
                     Err(Error::InvalidImportToken)
                 ),
                 "byte {i} ^ {flip:#x}"
@@ -334,7 +337,7 @@ fn every_header_byte_of_a_token_is_authenticated() {
         }
     }
     // The untouched token imports: the refusals above were the flips'.
-    kms.import_key_material(&k(&id), &p.import_token, &wrapped, None, None)
+    kms.import_key_material_v0(&k(&id), &p.import_token, &wrapped, None, None)
         .unwrap();
 }
 
@@ -358,15 +361,15 @@ fn v1_tokens_still_import() {
     let wrapped = wrap(&wrapping_key.public_key_spki().unwrap(), &[2; 32]);
     // As before: bound to its key, and expired from its end on.
     assert!(matches!(
-        kms.import_key_material(&k(&b), &v1, &wrapped, None, None),
+        kms.import_key_material_v0(&k(&b), &v1, &wrapped, None, None),
         Err(Error::InvalidImportToken)
     ));
-    kms.import_key_material(&k(&a), &v1, &wrapped, None, None)
+    kms.import_key_material_v0(&k(&a), &v1, &wrapped, None, None)
         .unwrap();
     assert_eq!(state(&kms, &a), KeyState::Enabled);
     clock.set(T0 + 24 * 3600).unwrap();
     assert!(matches!(
-        kms.import_key_material(&k(&a), &v1, &wrapped, None, None),
+        kms.import_key_material_v0(&k(&a), &v1, &wrapped, None, None),
         Err(Error::ExpiredImportToken)
     ));
 }
@@ -384,7 +387,7 @@ fn a_v2_token_is_refused_for_another_key_even_with_its_header_rewritten() {
     );
     let wrapped = wrap(&pa.public_key, &[4; 32]);
     assert!(matches!(
-        kms.import_key_material(&k(&b), &pa.import_token, &wrapped, None, None),
+        kms.import_key_material_v0(&k(&b), &pa.import_token, &wrapped, None, None),
         Err(Error::InvalidImportToken)
     ));
     // The header is public, so anyone can write B's ID into it: the tag then fails.
@@ -394,10 +397,10 @@ fn a_v2_token_is_refused_for_another_key_even_with_its_header_rewritten() {
     let mut forged = header.encode().unwrap();
     forged.extend_from_slice(&raw[len..]);
     assert!(matches!(
-        kms.import_key_material(&k(&b), &B64.encode(&forged), &wrapped, None, None),
+        kms.import_key_material_v0(&k(&b), &B64.encode(&forged), &wrapped, None, None),
         Err(Error::InvalidImportToken)
     ));
-    kms.import_key_material(&k(&a), &pa.import_token, &wrapped, None, None)
+    kms.import_key_material_v0(&k(&a), &pa.import_token, &wrapped, None, None)
         .unwrap();
 }
 
@@ -427,11 +430,11 @@ fn the_spec_byte_must_match_the_sealed_key() {
     };
     for spec in [WrappingKeySpec::Rsa3072, WrappingKeySpec::Rsa4096] {
         assert!(matches!(
-            kms.import_key_material(&k(&id), &token_for(spec), &wrapped, None, None),
+            kms.import_key_material_v0(&k(&id), &token_for(spec), &wrapped, None, None),
             Err(Error::InvalidImportToken)
         ));
     }
-    kms.import_key_material(
+    kms.import_key_material_v0(
         &k(&id),
         &token_for(WrappingKeySpec::Rsa2048),
         &wrapped,
@@ -476,11 +479,11 @@ fn import_apis_need_an_external_key() {
         Err(Error::UnsupportedOrigin { .. })
     ));
     assert!(matches!(
-        kms.delete_key_material(&k(&id)),
+        kms.delete_key_material(&k(&id), &MaterialSelector::All),
         Err(Error::UnsupportedOrigin { .. })
     ));
     assert!(matches!(
-        kms.import_key_material(&k(&id), "x", &[0; 256], None, None),
+        kms.import_key_material_v0(&k(&id), "x", &[0; 256], None, None),
         Err(Error::UnsupportedOrigin { .. })
     ));
     let err = kms
@@ -491,6 +494,7 @@ fn import_apis_need_an_external_key() {
             protection_level: ProtectionLevel::Hsm,
             description: String::new(),
             enable_automatic_rotation: true,
+            rotation_interval: None,
             tags: Default::default(),
         })
         .unwrap_err();
@@ -556,7 +560,10 @@ fn state_matrix() {
         match s {
             KeyState::Disabled => drop(kms.disable_key(&k(&id)).unwrap()),
             KeyState::PendingDeletion => drop(kms.schedule_key_deletion(&k(&id), 7).unwrap()),
-            KeyState::PendingImport => drop(kms.delete_key_material(&k(&id)).unwrap()),
+            KeyState::PendingImport => drop(
+                kms.delete_key_material(&k(&id), &MaterialSelector::All)
+                    .unwrap(),
+            ),
             KeyState::Enabled => {}
         }
         let dec = kms.decrypt(&blob, &ctx(), None);
@@ -609,7 +616,10 @@ fn state_matrix() {
             )
             .is_ok()
         );
-        assert!(kms.delete_key_material(&k(&id)).is_ok());
+        assert!(
+            kms.delete_key_material(&k(&id), &MaterialSelector::All)
+                .is_ok()
+        );
         // ImportKeyMaterial: all but PendingDeletion.
         let id = setup(s);
         let r = import(&kms, &id, &[1; 32], None);
@@ -771,4 +781,201 @@ fn wrong_root_key_is_refused_without_the_check_row() {
     );
     drop(kms);
     std::fs::remove_dir_all(&dir).unwrap();
+}
+
+/// The import call as it was before import types and options, for the tests written then.
+trait ImportV0 {
+    fn import_key_material_v0(
+        &self,
+        key: &KeyRef,
+        token: &str,
+        wrapped: &[u8],
+        expire: Option<i64>,
+        material_id: Option<&str>,
+    ) -> Result<KeyRecord>;
+}
+
+impl ImportV0 for Kms {
+    fn import_key_material_v0(
+        &self,
+        key: &KeyRef,
+        token: &str,
+        wrapped: &[u8],
+        expire: Option<i64>,
+        material_id: Option<&str>,
+    ) -> Result<KeyRecord> {
+        let options = ImportOptions {
+            expire,
+            material_id: material_id.map(str::to_owned),
+            description: None,
+        };
+        self.import_key_material(key, token, wrapped, ImportType::Auto, &options)
+            .map(|(k, _)| k)
+    }
+}
+
+#[test]
+fn automatic_rotation_happens_on_the_clock_and_old_ciphertexts_still_decrypt() {
+    let (kms, clock) = kms();
+    let id = create(&kms, Origin::Kms, KeySpec::Aes256);
+    let first = kms.describe_key(&k(&id)).unwrap().primary_version;
+    let none = EncryptionContext::new();
+    let old = kms.encrypt(&k(&id), b"before", &none).unwrap();
+    kms.set_rotation(&k(&id), Some(7 * 86_400), &RULES).unwrap();
+    assert_eq!(kms.sweep().unwrap(), 0, "nothing is due yet");
+    clock.set(T0 + 7 * 86_400 - 1).unwrap();
+    assert_eq!(kms.sweep().unwrap(), 0);
+    clock.set(T0 + 7 * 86_400).unwrap();
+    assert_eq!(kms.sweep().unwrap(), 1);
+    let key = kms.describe_key(&k(&id)).unwrap();
+    assert_ne!(key.primary_version, first);
+    assert_eq!(key.versions.len(), 2);
+    assert_eq!(key.rotation.unwrap().next, T0 + 14 * 86_400);
+    let new = kms.encrypt(&k(&id), b"after", &none).unwrap();
+    assert_eq!(new.key_version_id, key.primary_version);
+    assert_eq!(
+        kms.decrypt(&old.blob, &none, None).unwrap().key_version_id,
+        first
+    );
+    assert_eq!(
+        kms.decrypt(&new.blob, &none, None)
+            .unwrap()
+            .plaintext
+            .expose(),
+        b"after"
+    );
+    // Disabled keys do not rotate (their rotation is suspended), and rotate once enabled.
+    kms.disable_key(&k(&id)).unwrap();
+    clock.set(T0 + 30 * 86_400).unwrap();
+    assert_eq!(kms.sweep().unwrap(), 0);
+    assert_eq!(kms.describe_key(&k(&id)).unwrap().versions.len(), 2);
+    kms.enable_key(&k(&id)).unwrap();
+    assert_eq!(kms.sweep().unwrap(), 1);
+    assert_eq!(kms.describe_key(&k(&id)).unwrap().versions.len(), 3);
+}
+
+#[test]
+fn rotation_on_request_follows_each_limit() {
+    let (kms, clock) = kms();
+    let id = create(&kms, Origin::Kms, KeySpec::Sm4);
+    let week = OnDemandLimit::MinInterval(7 * 86_400);
+    assert!(matches!(
+        kms.rotate_on_demand(&k(&id), week),
+        Err(Error::Unsupported(_))
+    ));
+    clock.set(T0 + 7 * 86_400).unwrap();
+    let key = kms.rotate_on_demand(&k(&id), week).unwrap();
+    assert_eq!(key.versions.len(), 2);
+    assert_eq!(
+        key.versions[1].rotation,
+        Some(crate::model::RotationKind::OnDemand)
+    );
+    let two = OnDemandLimit::MaxRotations(2);
+    kms.rotate_on_demand(&k(&id), two).unwrap();
+    assert!(matches!(
+        kms.rotate_on_demand(&k(&id), two),
+        Err(Error::LimitExceeded(_))
+    ));
+    kms.disable_key(&k(&id)).unwrap();
+    assert!(matches!(
+        kms.rotate_on_demand(&k(&id), OnDemandLimit::MaxRotations(9)),
+        Err(Error::Unusable(Unusable::Disabled))
+    ));
+    // EXTERNAL keys never rotate automatically.
+    let ext = create(&kms, Origin::External, KeySpec::Aes256);
+    assert!(matches!(
+        kms.set_rotation(&k(&ext), Some(7 * 86_400), &RULES),
+        Err(Error::UnsupportedOrigin { .. })
+    ));
+}
+
+#[test]
+fn new_material_waits_until_an_on_demand_rotation_makes_it_primary() {
+    let (kms, _clock) = kms();
+    let id = create(&kms, Origin::External, KeySpec::Aes256);
+    import(&kms, &id, &[1; 32], None).unwrap();
+    let none = EncryptionContext::new();
+    let old = kms.encrypt(&k(&id), b"one", &none).unwrap();
+    let new_material = |material: &[u8], kind| {
+        let p = kms
+            .get_parameters_for_import(
+                &k(&id),
+                WrappingAlgorithm::RsaesOaepSha256,
+                WrappingKeySpec::Rsa2048,
+                &RULES,
+            )
+            .unwrap();
+        kms.import_key_material(
+            &k(&id),
+            &p.import_token,
+            &wrap(&p.public_key, material),
+            kind,
+            &ImportOptions::default(),
+        )
+    };
+    // The first material again is not new; Existing with unknown material is refused.
+    assert!(matches!(
+        new_material(&[1; 32], ImportType::New),
+        Err(Error::InvalidKeyMaterial)
+    ));
+    assert!(matches!(
+        new_material(&[2; 32], ImportType::Existing),
+        Err(Error::InvalidKeyMaterial)
+    ));
+    let (key, second_id) = new_material(&[2; 32], ImportType::New).unwrap();
+    assert_eq!(key.pending_versions().len(), 1);
+    assert!(matches!(
+        new_material(&[3; 32], ImportType::New),
+        Err(Error::Unsupported(_))
+    ));
+    // Still encrypting under the first material until the rotation.
+    assert_eq!(
+        kms.encrypt(&k(&id), b"x", &none).unwrap().key_version_id,
+        key.versions[0].id
+    );
+    let key = kms
+        .rotate_on_demand(&k(&id), OnDemandLimit::MaxRotations(25))
+        .unwrap();
+    assert_eq!(key.material_id(key.primary_index()).unwrap(), second_id);
+    let new = kms.encrypt(&k(&id), b"two", &none).unwrap();
+    assert_eq!(
+        kms.decrypt(&old.blob, &none, None)
+            .unwrap()
+            .plaintext
+            .expose(),
+        b"one"
+    );
+    assert_eq!(
+        kms.decrypt(&new.blob, &none, None)
+            .unwrap()
+            .plaintext
+            .expose(),
+        b"two"
+    );
+    // Deleting the non-current material leaves the key usable; old ciphertexts then fail.
+    let first_id = key.material_id(0).unwrap();
+    kms.delete_key_material(&k(&id), &MaterialSelector::Id(first_id))
+        .unwrap();
+    assert_eq!(state(&kms, &id), KeyState::Enabled);
+    assert!(kms.decrypt(&old.blob, &none, None).is_err());
+    assert!(kms.decrypt(&new.blob, &none, None).is_ok());
+}
+
+#[test]
+fn deletion_protection_blocks_scheduling_the_deletion() {
+    let (kms, _clock) = kms();
+    let id = create(&kms, Origin::Kms, KeySpec::Aes256);
+    kms.set_deletion_protection(&k(&id), Some("in use".into()))
+        .unwrap();
+    assert!(matches!(
+        kms.schedule_key_deletion(&k(&id), 7),
+        Err(Error::DeletionProtected)
+    ));
+    assert_eq!(state(&kms, &id), KeyState::Enabled);
+    kms.set_deletion_protection(&k(&id), None).unwrap();
+    kms.schedule_key_deletion(&k(&id), 7).unwrap();
+    assert!(matches!(
+        kms.set_deletion_protection(&k(&id), Some(String::new())),
+        Err(Error::StateChangeRefused { .. })
+    ));
 }

@@ -23,12 +23,10 @@ fn key(id: &str, created: i64) -> KeyRecord {
         material_expire: None,
         material_fingerprint: None,
         primary_version: "v1".into(),
-        versions: vec![KeyVersion {
-            id: "v1".into(),
-            created,
-            sealed_material: None,
-        }],
+        versions: vec![KeyVersion::new("v1".into(), created)],
         tags: BTreeMap::new(),
+        rotation: None,
+        deletion_protection: None,
     }
 }
 
