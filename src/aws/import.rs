@@ -234,6 +234,10 @@ pub fn import_key_material(
         Some(ImportType::Existing) => Kind::Existing,
     };
     let description = req.key_material_description.map(|d| d.0);
+    // The product's page documents an empty answer, and a caller that does not use the
+    // several-materials members gets exactly that; one that does gets the members the
+    // 2025 model adds, to learn the material's ID.
+    let multi = req.import_type.is_some() || material_id.is_some() || description.is_some();
     if let Some(d) = &description
         && !d
             .chars()
@@ -260,8 +264,8 @@ pub fn import_key_material(
         )
         .map_err(fail(&req.key_id, scope))?;
     Ok(KeyMaterialResponse {
-        key_id: scope.key_arn(&key.key_id),
-        key_material_id: Some(material_id),
+        key_id: multi.then(|| scope.key_arn(&key.key_id)),
+        key_material_id: multi.then_some(material_id),
     })
 }
 
@@ -287,13 +291,13 @@ members! {
     }
 }
 
-/// DeleteImportedKeyMaterial's answer.
+/// ImportKeyMaterial's and DeleteImportedKeyMaterial's answer.
 #[derive(Debug, Clone, Serialize, JsonSchema)]
 pub struct KeyMaterialResponse {
-    /// The key ARN.
-    #[serde(rename = "KeyId")]
-    pub key_id: String,
-    /// The fingerprint of the deleted material.
+    /// The key ARN (ImportKeyMaterial: only when a several-materials member was sent).
+    #[serde(rename = "KeyId", skip_serializing_if = "Option::is_none")]
+    pub key_id: Option<String>,
+    /// The material's identifier (ImportKeyMaterial: as `KeyId`).
     #[serde(rename = "KeyMaterialId", skip_serializing_if = "Option::is_none")]
     pub key_material_id: Option<String>,
 }
@@ -335,7 +339,7 @@ pub fn delete_imported_key_material(
         .delete_key_material(&key_ref, &which)
         .map_err(fail(&req.key_id, scope))?;
     Ok(KeyMaterialResponse {
-        key_id: scope.key_arn(&key.key_id),
+        key_id: Some(scope.key_arn(&key.key_id)),
         key_material_id: material_id,
     })
 }
