@@ -55,14 +55,19 @@ export function forbidden(action, m) {
       return m.state === 'PendingDeletion' ? 'key is PendingDeletion already' : '';
     case 'CancelKeyDeletion':
       return m.state === 'PendingDeletion' ? '' : 'key is not PendingDeletion';
+    case 'CreateKeyVersion':
+      if (external) return 'key is EXTERNAL';
+      return m.state === 'Enabled' ? '' : `key is ${m.state}`;
+    case 'RotateKeyOnDemand':
+      return m.state === 'Enabled' ? '' : `key is ${m.state}`;
     default:
       return '';
   }
 }
 
 const ACTIONS = {
-  aliyun: ['Encrypt', 'GetParametersForImport', 'ImportKeyMaterial', 'DeleteKeyMaterial', 'EnableKey', 'DisableKey', 'ScheduleKeyDeletion', 'CancelKeyDeletion'],
-  aws: ['Encrypt', 'GetParametersForImport', 'ImportKeyMaterial', 'DeleteImportedKeyMaterial', 'EnableKey', 'DisableKey', 'ScheduleKeyDeletion', 'CancelKeyDeletion'],
+  aliyun: ['Encrypt', 'CreateKeyVersion', 'GetParametersForImport', 'ImportKeyMaterial', 'DeleteKeyMaterial', 'EnableKey', 'DisableKey', 'ScheduleKeyDeletion', 'CancelKeyDeletion'],
+  aws: ['Encrypt', 'RotateKeyOnDemand', 'GetParametersForImport', 'ImportKeyMaterial', 'DeleteImportedKeyMaterial', 'EnableKey', 'DisableKey', 'ScheduleKeyDeletion', 'CancelKeyDeletion'],
 };
 
 function normalise(dialect, k) {

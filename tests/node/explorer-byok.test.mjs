@@ -176,6 +176,10 @@ describe('key dashboard', () => {
       assert.match(await row(doomed).locator('td').nth(6).textContent(), /^in (6 d 23 h|7 d 0 h)$/);
       assert.ok(await button(doomed, 'CancelKeyDeletion').isEnabled());
       assert.ok(await button(doomed, 'ScheduleKeyDeletion').isDisabled());
+      const rotate = dialect === 'aws' ? 'RotateKeyOnDemand' : 'CreateKeyVersion';
+      assert.ok(await button(kmsKey, rotate).isEnabled());
+      assert.equal(await button(external, rotate).getAttribute('title'),
+        dialect === 'aws' ? 'RotateKeyOnDemand: key is PendingImport' : 'CreateKeyVersion: key is EXTERNAL');
     }
     // An allowed action opens its form for the key.
     await page.locator(`#keys-table tr[data-key="${doomed}"] button[data-action="CancelKeyDeletion"]`).click();
