@@ -19,9 +19,10 @@ use super::fields::FromParams;
 use super::import::import_actions;
 use super::keys::keys_actions;
 use super::params::Params;
+use super::policy::policy_actions;
 use super::regions::regions_actions;
 use super::tags::tags_actions;
-use super::{aliases, crypto, import, keys, regions, tags};
+use super::{aliases, crypto, import, keys, policy, regions, tags};
 use crate::protocol::{Prepared, gather, to_fields};
 use crate::service::Kms;
 
@@ -57,7 +58,8 @@ gather! {
     [fields: FromParams, error: AliyunError, prepared: Prepared<AliyunError>,
     input: (p: &Params, kms: &Kms);]
     []
-    keys_actions, import_actions, crypto_actions, aliases_actions, tags_actions, regions_actions
+    keys_actions, import_actions, crypto_actions, aliases_actions, tags_actions, regions_actions,
+    policy_actions
 }
 
 #[cfg(test)]

@@ -34,6 +34,9 @@ params! {
         enable_automatic_rotation: Flag = "EnableAutomaticRotation",
         /// At most 20 tags.
         tags: Tags = "Tags",
+        /// A key policy: a JSON policy document of at most 32768 bytes [default: the
+        /// default policy]. Stored and returned, not enforced yet.
+        policy: Option<String> = "Policy",
     }
 }
 
@@ -83,6 +86,7 @@ pub fn create_key(req: CreateKeyRequest, kms: &Kms) -> Result<CreateKeyResponse,
         description: req.description.unwrap_or_default(),
         enable_automatic_rotation: req.enable_automatic_rotation.0,
         tags: req.tags.0,
+        policy: req.policy,
     })?;
     Ok(CreateKeyResponse {
         key_metadata: KeyMetadata::of(&key, kms.settings(), false),

@@ -125,6 +125,10 @@ mod tests {
                 primary_version: "v".into(),
                 versions: Vec::new(),
                 tags: Default::default(),
+                policy: None,
+                grants: Vec::new(),
+                pending_window_days: None,
+                last_used: None,
             },
             materials: HashMap::new(),
         })

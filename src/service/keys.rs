@@ -26,6 +26,8 @@ pub struct CreateKeyInput {
     pub enable_automatic_rotation: bool,
     /// Tags.
     pub tags: BTreeMap<String, String>,
+    /// A key policy, already validated (see [`Kms::check_policy`]); `None` = the default.
+    pub policy: Option<String>,
 }
 
 /// Longest description accepted.
@@ -73,6 +75,10 @@ impl Kms {
                 sealed_material,
             }],
             tags: input.tags,
+            policy: input.policy,
+            grants: Vec::new(),
+            pending_window_days: None,
+            last_used: None,
         })
     }
 
@@ -91,6 +97,9 @@ impl Kms {
         }
         if input.description.chars().count() > MAX_DESCRIPTION {
             return Err(Error::invalid("Description", "at most 8192 characters"));
+        }
+        if let Some(policy) = &input.policy {
+            super::policy::check_policy(policy)?;
         }
         let key = self.new_record(input)?;
         match self.store.create_key(&key) {
@@ -124,6 +133,7 @@ impl Kms {
                         description: String::new(),
                         enable_automatic_rotation: false,
                         tags: BTreeMap::new(),
+                        policy: None,
                     })
                 })
                 .collect::<Result<Vec<_>>>()?;
@@ -281,6 +291,7 @@ impl Kms {
                 })?;
             key.state = KeyState::PendingDeletion;
             key.delete_date = Some(date);
+            key.pending_window_days = Some(days);
             Ok(())
         })?;
         Ok(key)
@@ -297,6 +308,7 @@ impl Kms {
                 return Err(Error::StateChangeRefused { state: key.state });
             }
             key.delete_date = None;
+            key.pending_window_days = None;
             key.state = if key.has_material() {
                 rules.after_cancel.state()
             } else {

@@ -357,6 +357,10 @@ impl Kms {
                 primary_version,
                 versions,
                 tags: seed.tags.clone(),
+                policy: None,
+                grants: Vec::new(),
+                pending_window_days: None,
+                last_used: None,
             },
             materials,
         })
@@ -722,6 +726,7 @@ key_id = "a/b""#,
                 description: "made by hand".into(),
                 enable_automatic_rotation: false,
                 tags: BTreeMap::new(),
+                policy: None,
             })
             .unwrap();
         a.disable_key(&KeyRef::plain(&made.key_id)).unwrap();

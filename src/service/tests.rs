@@ -29,6 +29,7 @@ fn create(kms: &Kms, origin: Origin, spec: KeySpec) -> String {
         description: String::new(),
         enable_automatic_rotation: false,
         tags: Default::default(),
+        policy: None,
     })
     .unwrap()
     .key_id
@@ -492,6 +493,7 @@ fn import_apis_need_an_external_key() {
             description: String::new(),
             enable_automatic_rotation: true,
             tags: Default::default(),
+            policy: None,
         })
         .unwrap_err();
     assert!(matches!(

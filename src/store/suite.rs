@@ -29,6 +29,10 @@ fn key(id: &str, created: i64) -> KeyRecord {
             sealed_material: None,
         }],
         tags: BTreeMap::new(),
+        policy: None,
+        grants: Vec::new(),
+        pending_window_days: None,
+        last_used: None,
     }
 }
 
