@@ -143,20 +143,6 @@ pub fn create_key(
 }
 
 members! {
-    /// A request that names one key by ID, ARN or alias.
-    pub struct AnyKeyRequest {
-        /// The key.
-        key_id: AnyKey = "KeyId",
-    }
-}
-
-impl super::crypto::HotKey for AnyKeyRequest {
-    fn is_hot(&self, kms: &Kms) -> bool {
-        super::crypto::hot(&self.key_id, kms)
-    }
-}
-
-members! {
     /// DescribeKey's members.
     pub struct DescribeKeyRequest {
         /// The key.
