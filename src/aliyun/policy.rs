@@ -63,9 +63,7 @@ pub fn get_key_policy(
     policy_name(req.policy_name.as_deref())?;
     let key = kms.describe_key(&wire::key_ref(&req.key_id, kms.settings())?)?;
     Ok(GetKeyPolicyResponse {
-        policy: key
-            .policy
-            .unwrap_or_else(|| default_policy(kms.settings())),
+        policy: key.policy.unwrap_or_else(|| default_policy(kms.settings())),
     })
 }
 
@@ -87,10 +85,7 @@ params! {
 /// The Aliyun error to render.
 pub fn set_key_policy(req: SetKeyPolicyRequest, kms: &Kms) -> Result<Empty, AliyunError> {
     policy_name(req.policy_name.as_deref())?;
-    kms.set_key_policy(
-        &wire::key_ref(&req.key_id, kms.settings())?,
-        &req.policy,
-    )?;
+    kms.set_key_policy(&wire::key_ref(&req.key_id, kms.settings())?, &req.policy)?;
     Ok(Empty {})
 }
 

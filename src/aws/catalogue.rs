@@ -14,8 +14,8 @@ use serde_json::{Map, Value};
 
 use super::aliases::aliases_actions;
 use super::crypto::crypto_actions;
-use super::grants::grants_actions;
 use super::error::AwsError;
+use super::grants::grants_actions;
 use super::import::import_actions;
 use super::keys::keys_actions;
 use super::keystores::keystores_actions;

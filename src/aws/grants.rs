@@ -127,7 +127,10 @@ impl JsonSchema for Operations {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Constraints(pub GrantConstraint);
 
-fn context(obj: &serde_json::Map<String, Value>, name: &str) -> Result<Option<EncryptionContext>, AwsError> {
+fn context(
+    obj: &serde_json::Map<String, Value>,
+    name: &str,
+) -> Result<Option<EncryptionContext>, AwsError> {
     match obj.get(name).filter(|v| !v.is_null()) {
         None => Ok(None),
         Some(Value::Object(m)) => m
@@ -201,7 +204,10 @@ impl JsonSchema for Constraints {
 
 /// Checks a principal (`[\w+=,.@:/-]+`).
 fn principal(name: &str, p: &Str<1, 256>) -> Result<String, AwsError> {
-    if p.0.chars().all(|c| c.is_alphanumeric() || "_+=,.@:/-".contains(c)) {
+    if p.0
+        .chars()
+        .all(|c| c.is_alphanumeric() || "_+=,.@:/-".contains(c))
+    {
         Ok(p.0.clone())
     } else {
         Err(AwsError::validation(
@@ -216,7 +222,10 @@ fn grant_id(id: &Str<1, 128>) -> Result<String, AwsError> {
     if id.0.len() == 64 && id.0.bytes().all(|b| b.is_ascii_hexdigit()) {
         Ok(id.0.to_ascii_lowercase())
     } else {
-        Err(AwsError::new(Exception::InvalidGrantId, "Grant ID is invalid."))
+        Err(AwsError::new(
+            Exception::InvalidGrantId,
+            "Grant ID is invalid.",
+        ))
     }
 }
 
@@ -270,7 +279,12 @@ fn grant_input(req: &CreateGrantRequest) -> Result<GrantInput, AwsError> {
         .as_ref()
         .ok_or_else(|| AwsError::missing("GranteePrincipal"))?;
     let name = match &req.name {
-        Some(n) if !n.0.chars().all(|c| c.is_ascii_alphanumeric() || ":/_-".contains(c)) => {
+        Some(n)
+            if !n
+                .0
+                .chars()
+                .all(|c| c.is_ascii_alphanumeric() || ":/_-".contains(c)) =>
+        {
             return Err(AwsError::validation(
                 "Name",
                 "Member must satisfy regular expression pattern: ^[a-zA-Z0-9:/_-]+$",
@@ -349,10 +363,16 @@ pub struct GrantListEntry {
 #[derive(Debug, Clone, Serialize, JsonSchema)]
 pub struct ConstraintsEntry {
     /// Pairs the context must include.
-    #[serde(rename = "EncryptionContextSubset", skip_serializing_if = "Option::is_none")]
+    #[serde(
+        rename = "EncryptionContextSubset",
+        skip_serializing_if = "Option::is_none"
+    )]
     pub encryption_context_subset: Option<EncryptionContext>,
     /// Pairs the context must equal.
-    #[serde(rename = "EncryptionContextEquals", skip_serializing_if = "Option::is_none")]
+    #[serde(
+        rename = "EncryptionContextEquals",
+        skip_serializing_if = "Option::is_none"
+    )]
     pub encryption_context_equals: Option<EncryptionContext>,
 }
 
@@ -495,11 +515,7 @@ members! {
 ///
 /// # Errors
 /// The exception to render.
-pub fn retire_grant(
-    req: RetireGrantRequest,
-    kms: &Kms,
-    scope: &Scope,
-) -> Result<Empty, AwsError> {
+pub fn retire_grant(req: RetireGrantRequest, kms: &Kms, scope: &Scope) -> Result<Empty, AwsError> {
     let grant = match (&req.grant_token, &req.key_id, &req.grant_id) {
         (Some(token), _, _) => GrantRef::Token(token.0.clone()),
         (None, Some(key), Some(id)) => GrantRef::Id(key.key_ref(scope)?, grant_id(id)?),
@@ -537,11 +553,7 @@ members! {
 ///
 /// # Errors
 /// The exception to render.
-pub fn revoke_grant(
-    req: RevokeGrantRequest,
-    kms: &Kms,
-    scope: &Scope,
-) -> Result<Empty, AwsError> {
+pub fn revoke_grant(req: RevokeGrantRequest, kms: &Kms, scope: &Scope) -> Result<Empty, AwsError> {
     let id = grant_id(&req.grant_id)?;
     kms.revoke_grant(&req.key_id.key_ref(scope)?, &id, req.dry_run.0)
         .map_err(fail(&req.key_id, scope))?;

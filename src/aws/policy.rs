@@ -98,9 +98,7 @@ pub fn get_key_policy(
         ));
     }
     Ok(GetKeyPolicyResponse {
-        policy: key
-            .policy
-            .unwrap_or_else(|| default_policy(&scope.account)),
+        policy: key.policy.unwrap_or_else(|| default_policy(&scope.account)),
         policy_name: DEFAULT_POLICY_NAME,
     })
 }

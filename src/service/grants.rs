@@ -101,7 +101,10 @@ impl Kms {
         operations.sort_by_key(|o| o.as_str());
         operations.dedup();
         if operations.is_empty() {
-            return Err(Error::invalid("Operations", "must have at least one operation"));
+            return Err(Error::invalid(
+                "Operations",
+                "must have at least one operation",
+            ));
         }
         if dry_run {
             grantable(&self.load(key)?)?;

@@ -13,6 +13,8 @@
 //! friends), `import.rs` (BYOK), `seed.rs` (fixtures), `check.rs` (`qkms check`),
 //! `cache.rs` (the decoded-key cache), `rules.rs` (where the two APIs' state rules differ).
 
+#[cfg(test)]
+mod access_tests;
 mod aliases;
 mod cache;
 pub mod check;

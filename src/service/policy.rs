@@ -83,7 +83,9 @@ fn statement(i: usize, v: &Value) -> Result<()> {
     one_of(s, i, "Action", strings)?;
     one_of(s, i, "Resource", strings)?;
     if s.get("Sid").is_some_and(|v| !v.is_string()) {
-        return Err(malformed(format!("Statement {i} has a Sid that is not a string")));
+        return Err(malformed(format!(
+            "Statement {i} has a Sid that is not a string"
+        )));
     }
     if s.get("Condition").is_some_and(|v| !v.is_object()) {
         return Err(malformed(format!(
@@ -122,9 +124,10 @@ pub fn check_policy(policy: &str) -> Result<()> {
     }
     // IAM's grammar allows one statement object in place of a list of them.
     match doc.get("Statement") {
-        Some(Value::Array(list)) if !list.is_empty() => {
-            list.iter().enumerate().try_for_each(|(i, s)| statement(i, s))
-        }
+        Some(Value::Array(list)) if !list.is_empty() => list
+            .iter()
+            .enumerate()
+            .try_for_each(|(i, s)| statement(i, s)),
         Some(one @ Value::Object(_)) => statement(0, one),
         _ => Err(malformed("the policy has no Statement")),
     }
