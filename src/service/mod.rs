@@ -11,7 +11,9 @@
 //!
 //! Files: `keys.rs` (lifecycle), `aliases.rs`, `tags.rs`, `crypto.rs` (Encrypt and
 //! friends), `import.rs` (BYOK), `seed.rs` (fixtures), `check.rs` (`qkms check`),
-//! `cache.rs` (the decoded-key cache), `rules.rs` (where the two APIs' state rules differ).
+//! `cache.rs` (the decoded-key cache), `rules.rs` (where the two APIs' state rules differ),
+//! `policy.rs` (key policies), `grants.rs` (grants and their tokens), `usage.rs` (last use,
+//! noted in memory and flushed by the sweeper).
 
 #[cfg(test)]
 mod access_tests;
