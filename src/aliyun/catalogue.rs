@@ -19,10 +19,11 @@ use super::fields::FromParams;
 use super::import::import_actions;
 use super::keys::keys_actions;
 use super::params::Params;
+use super::policy::policy_actions;
 use super::regions::regions_actions;
 use super::tags::tags_actions;
 use super::versions::versions_actions;
-use super::{aliases, crypto, import, keys, regions, tags, versions};
+use super::{aliases, crypto, import, keys, policy, regions, tags, versions};
 use crate::protocol::{Prepared, gather, to_fields};
 use crate::service::Kms;
 
@@ -59,7 +60,7 @@ gather! {
     input: (p: &Params, kms: &Kms);]
     []
     keys_actions, versions_actions, import_actions, crypto_actions, aliases_actions, tags_actions,
-    regions_actions
+    regions_actions, policy_actions
 }
 
 #[cfg(test)]

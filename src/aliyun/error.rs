@@ -200,6 +200,18 @@ impl From<Error> for AliyunError {
                 C::Throttling,
                 "Request was denied due to request throttling: too many wrapping keys are being generated; retry later.",
             ),
+            Error::MalformedPolicy(reason) => Self::invalid_because(
+                "Policy",
+                &format!("The policy is not a valid policy document: {reason}."),
+            ),
+            Error::PolicyTooLarge { max } => {
+                Self::invalid_because("Policy", &format!("A policy has at most {max} bytes."))
+            }
+            // Grants exist only in the AWS dialect; these cannot happen here.
+            Error::GrantNotFound => {
+                Self::new(C::ResourceNotFound, "The specified grant is not found.")
+            }
+            Error::InvalidGrantToken => Self::invalid("GrantToken"),
             Error::UnreadableKey(detail) => Self::internal(&detail),
             Error::Internal(source) => Self::internal(&source.to_string()),
         }

@@ -36,6 +36,9 @@ params! {
         rotation_interval: Option<super::versions::Interval> = "RotationInterval",
         /// At most 20 tags.
         tags: Tags = "Tags",
+        /// A key policy: a JSON policy document of at most 32768 bytes [default: the
+        /// default policy]. Stored and returned, not enforced yet.
+        policy: Option<String> = "Policy",
     }
 }
 
@@ -77,6 +80,7 @@ pub fn create_key(req: CreateKeyRequest, kms: &Kms) -> Result<CreateKeyResponse,
         enable_automatic_rotation: req.enable_automatic_rotation.0,
         rotation_interval: req.rotation_interval.map(|i| i.0),
         tags: req.tags.0,
+        policy: req.policy,
     })?;
     Ok(CreateKeyResponse {
         key_metadata: KeyMetadata::of(&key, kms.settings(), false),

@@ -22,6 +22,7 @@ pub mod import;
 pub mod keys;
 pub mod openapi;
 pub mod params;
+pub mod policy;
 pub mod regions;
 pub mod render;
 pub mod signature;

@@ -15,13 +15,17 @@ use serde_json::{Map, Value};
 use super::aliases::aliases_actions;
 use super::crypto::crypto_actions;
 use super::error::AwsError;
+use super::grants::grants_actions;
 use super::import::import_actions;
 use super::keys::keys_actions;
+use super::keystores::keystores_actions;
 use super::members::{FromInput, Input};
+use super::policy::policy_actions;
 use super::rotation::rotation_actions;
 use super::tags::tags_actions;
+use super::usage::usage_actions;
 use super::wire::Scope;
-use super::{aliases, crypto, import, keys, rotation, tags};
+use super::{aliases, crypto, grants, import, keys, keystores, policy, rotation, tags, usage};
 use crate::protocol::{Prepared, gather, to_fields};
 use crate::service::Kms;
 
@@ -57,7 +61,8 @@ gather! {
     [fields: FromInput, error: AwsError, prepared: Prepared<AwsError>,
     input: (input: &Input, kms: &Kms, scope: Scope);]
     []
-    keys_actions, rotation_actions, aliases_actions, tags_actions, import_actions, crypto_actions
+    keys_actions, rotation_actions, aliases_actions, tags_actions, import_actions, crypto_actions,
+    policy_actions, grants_actions, usage_actions, keystores_actions
 }
 
 #[cfg(test)]

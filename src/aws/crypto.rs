@@ -11,7 +11,7 @@ use serde::Serialize;
 
 use super::error::{AwsError, Exception};
 use super::keys::fail;
-use super::members::{Blob, Bool, Int, Refused, StringList, StringMap, enum_member, members};
+use super::members::{Blob, Bool, GrantTokens, Int, Refused, StringMap, enum_member, members};
 use super::wire::{AnyKey, EncryptionAlgorithm, SYMMETRIC_DEFAULT, Scope, symmetric};
 use crate::enums::closed_enum;
 use crate::service::{Error, Kms, ReEncryptSide};
@@ -21,7 +21,7 @@ const MAX_PLAINTEXT: usize = 4096;
 /// Largest ciphertext blob.
 const MAX_CIPHERTEXT: usize = 6144;
 
-fn dry_run_error() -> AwsError {
+pub(super) fn dry_run_error() -> AwsError {
     AwsError::new(
         Exception::DryRunOperation,
         "The request would have succeeded, but the DryRun option is set.",
@@ -80,8 +80,8 @@ members! {
         plaintext: Blob<1, MAX_PLAINTEXT> = "Plaintext",
         /// Associated data that Decrypt must repeat.
         encryption_context: StringMap = "EncryptionContext",
-        /// Accepted and not checked (qkms has no grants yet).
-        grant_tokens: Option<StringList> = "GrantTokens",
+        /// 0 to 10 grant tokens: accepted, not enforced (grants are data for now).
+        grant_tokens: GrantTokens = "GrantTokens",
         /// SYMMETRIC_DEFAULT [default].
         encryption_algorithm: Option<EncryptionAlgorithm> = "EncryptionAlgorithm",
         /// Validate and run without answering the result.
@@ -140,8 +140,8 @@ members! {
         ciphertext_blob: Blob<1, MAX_CIPHERTEXT> = "CiphertextBlob",
         /// The context given to Encrypt.
         encryption_context: StringMap = "EncryptionContext",
-        /// Accepted and not checked (qkms has no grants yet).
-        grant_tokens: Option<StringList> = "GrantTokens",
+        /// 0 to 10 grant tokens: accepted, not enforced (grants are data for now).
+        grant_tokens: GrantTokens = "GrantTokens",
         /// SYMMETRIC_DEFAULT [default].
         encryption_algorithm: Option<EncryptionAlgorithm> = "EncryptionAlgorithm",
         /// Refused: qkms has no Nitro Enclaves.
@@ -214,8 +214,8 @@ members! {
         destination_key_id: AnyKey = "DestinationKeyId",
         /// The key that must have made the ciphertext.
         source_key_id: Option<AnyKey> = "SourceKeyId",
-        /// Accepted and not checked (qkms has no grants yet).
-        grant_tokens: Option<StringList> = "GrantTokens",
+        /// 0 to 10 grant tokens: accepted, not enforced (grants are data for now).
+        grant_tokens: GrantTokens = "GrantTokens",
         /// Validate and run without answering the result.
         dry_run: Bool = "DryRun",
     }
@@ -305,8 +305,8 @@ members! {
         number_of_bytes: Option<Int<1, 1024>> = "NumberOfBytes",
         /// Associated data that Decrypt must repeat.
         encryption_context: StringMap = "EncryptionContext",
-        /// Accepted and not checked (qkms has no grants yet).
-        grant_tokens: Option<StringList> = "GrantTokens",
+        /// 0 to 10 grant tokens: accepted, not enforced (grants are data for now).
+        grant_tokens: GrantTokens = "GrantTokens",
         /// Refused: qkms has no Nitro Enclaves.
         recipient: Refused = "Recipient",
         /// Validate and run without answering the result.
@@ -361,6 +361,9 @@ fn generate(
             &req.encryption_context.0,
         )
         .map_err(fail(&req.key_id, scope))?;
+    if !with_plaintext {
+        kms.note_data_key_without_plaintext(&out.encrypted.key_id);
+    }
     if req.dry_run.0 {
         return Err(dry_run_error());
     }

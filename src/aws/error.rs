@@ -66,6 +66,14 @@ closed_enum! {
         UnrecognizedClient = "UnrecognizedClientException" => 400,
         /// Too many wrapping keys are being generated (a deliberate limit); clients retry it.
         Throttling = "ThrottlingException" => 400,
+        /// The key policy is not JSON, or not a policy document.
+        MalformedPolicyDocument = "MalformedPolicyDocumentException" => 400,
+        /// The grant token was not issued by qkms.
+        InvalidGrantToken = "InvalidGrantTokenException" => 400,
+        /// The grant ID is not a grant ID.
+        InvalidGrantId = "InvalidGrantIdException" => 400,
+        /// No custom key store with that ID or name (qkms has none).
+        CustomKeyStoreNotFound = "CustomKeyStoreNotFoundException" => 400,
         /// `DryRun: true` and the request would have succeeded.
         DryRunOperation = "DryRunOperationException" => 412,
         /// A fault inside qkms (details only in the log).
@@ -204,6 +212,16 @@ impl AwsError {
                 Self::validation(name, &format!("Member {reason}"))
             }
             Error::Throttled => Self::new(X::Throttling, "Rate exceeded"),
+            Error::MalformedPolicy(reason) => Self::new(
+                X::MalformedPolicyDocument,
+                format!("The policy is not a valid key policy document: {reason}."),
+            ),
+            Error::PolicyTooLarge { max } => Self::new(
+                X::LimitExceeded,
+                format!("A key policy has at most {max} bytes."),
+            ),
+            Error::GrantNotFound => Self::new(X::NotFound, "Grant ID not found"),
+            Error::InvalidGrantToken => Self::new(X::InvalidGrantToken, "Grant token is invalid."),
             Error::UnreadableKey(detail) => Self::internal(&detail),
             Error::Internal(source) => Self::internal(&source.to_string()),
         }

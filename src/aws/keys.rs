@@ -6,7 +6,7 @@ use serde::Serialize;
 
 use super::RULES;
 use super::error::{AwsError, Exception};
-use super::members::{Bool, Int, Refused, Str, TagList, members};
+use super::members::{Bool, GrantTokens, Int, Refused, Str, TagList, members};
 use super::wire::{self, AnyKey, KeyMetadata, KeyOnly, Scope};
 use crate::model::{KeySpec, KeyUsage, Origin, ProtectionLevel};
 use crate::service::{CreateKeyInput, Error, Kms};
@@ -24,7 +24,8 @@ pub fn fail<const A: bool>(arg: &wire::KeyArg<A>, scope: &Scope) -> impl Fn(Erro
 members! {
     /// CreateKey's members.
     pub struct CreateKeyRequest {
-        /// A key policy: accepted and not enforced (qkms has no policies yet).
+        /// A key policy (JSON, at most 32 KB): stored and returned by GetKeyPolicy, not
+        /// enforced yet [default: the default key policy].
         policy: Option<Str<1, 131_072>> = "Policy",
         /// Free text.
         description: Option<Str<0, 8192>> = "Description",
@@ -42,7 +43,7 @@ members! {
         custom_key_store_id: Refused = "CustomKeyStoreId",
         /// Refused: qkms has no external key stores.
         xks_key_id: Refused = "XksKeyId",
-        /// Accepted (qkms has no policies to lock out of).
+        /// Accepted: qkms has no principals yet, so no policy can lock anyone out.
         bypass_policy_lockout_safety_check: Bool = "BypassPolicyLockoutSafetyCheck",
         /// At most 50 tags.
         tags: Option<TagList> = "Tags",
@@ -112,6 +113,9 @@ pub fn create_key(
     scope: &Scope,
 ) -> Result<KeyMetadataResponse, AwsError> {
     let origin = check_kind(&req)?;
+    if let Some(policy) = &req.policy {
+        super::policy::policy_chars("Policy", &policy.0)?;
+    }
     let tags = req.tags.map(|t| t.0).unwrap_or_default();
     if tags.len() > RULES.max_tags {
         return Err(AwsError::from_service(
@@ -131,6 +135,7 @@ pub fn create_key(
             enable_automatic_rotation: false,
             rotation_interval: None,
             tags,
+            policy: req.policy.map(|p| p.0),
         })
         .map_err(|e| AwsError::from_service(e, ""))?;
     Ok(KeyMetadataResponse {
@@ -139,14 +144,16 @@ pub fn create_key(
 }
 
 members! {
-    /// A request that names one key by ID, ARN or alias.
-    pub struct AnyKeyRequest {
+    /// DescribeKey's members.
+    pub struct DescribeKeyRequest {
         /// The key.
         key_id: AnyKey = "KeyId",
+        /// 0 to 10 grant tokens: accepted, not enforced.
+        grant_tokens: GrantTokens = "GrantTokens",
     }
 }
 
-impl super::crypto::HotKey for AnyKeyRequest {
+impl super::crypto::HotKey for DescribeKeyRequest {
     fn is_hot(&self, kms: &Kms) -> bool {
         super::crypto::hot(&self.key_id, kms)
     }
@@ -157,7 +164,7 @@ impl super::crypto::HotKey for AnyKeyRequest {
 /// # Errors
 /// The exception to render.
 pub fn describe_key(
-    req: AnyKeyRequest,
+    req: DescribeKeyRequest,
     kms: &Kms,
     scope: &Scope,
 ) -> Result<KeyMetadataResponse, AwsError> {
@@ -401,7 +408,7 @@ pub fn update_key_description(
 crate::protocol::family!($ keys_actions {
     CreateKey(keys::CreateKeyRequest => keys::KeyMetadataResponse) = keys::create_key,
         blocking, [], "Creates a SYMMETRIC_DEFAULT key: with generated material, or EXTERNAL to import your own.";
-    DescribeKey(keys::AnyKeyRequest => keys::KeyMetadataResponse) = keys::describe_key,
+    DescribeKey(keys::DescribeKeyRequest => keys::KeyMetadataResponse) = keys::describe_key,
         hot, [], "Describes a key in its current state.";
     ListKeys(keys::ListKeysRequest => keys::ListKeysResponse) = keys::list_keys,
         blocking, [], "Lists keys, a page at a time.";

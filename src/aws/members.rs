@@ -486,6 +486,51 @@ impl JsonSchema for TagList {
     }
 }
 
+/// `GrantTokens`: 0 to 10 tokens of 1 to 8192 characters each; absent is none. Tokens
+/// are accepted without being looked up (grants are not enforced yet).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct GrantTokens(pub Vec<String>);
+
+impl Member for GrantTokens {
+    const REQUIRED: bool = false;
+
+    fn member(input: &Input, name: &'static str) -> Result<Self, AwsError> {
+        let Some(value) = input.get(name) else {
+            return Ok(Self::default());
+        };
+        let tokens = StringList::read(value, name)?.0;
+        length(name, tokens.len(), 0, 10)?;
+        for t in &tokens {
+            let n = t.chars().count();
+            if !(1..=8192).contains(&n) {
+                return Err(AwsError::validation(
+                    name,
+                    "Member must satisfy constraint: [Member must have length less than or equal to 8192, Member must have length greater than or equal to 1]",
+                ));
+            }
+        }
+        Ok(Self(tokens))
+    }
+}
+
+impl JsonSchema for GrantTokens {
+    fn inline_schema() -> bool {
+        true
+    }
+
+    fn schema_name() -> Cow<'static, str> {
+        "GrantTokenList".into()
+    }
+
+    fn json_schema(_: &mut SchemaGenerator) -> Schema {
+        json_schema!({
+            "type": "array",
+            "maxItems": 10,
+            "items": {"type": "string", "minLength": 1, "maxLength": 8192},
+        })
+    }
+}
+
 /// A member qkms refuses whatever it holds (a feature it does not have); only its
 /// presence counts.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]

@@ -7,7 +7,8 @@
 //! * `sigv4`: signature verification.
 //! * `members`: typed members and the `members!` macro that declares each request.
 //! * `catalogue`: the closed set of operations, each with its types, handler and metadata.
-//! * `keys`, `aliases`, `tags`, `import`, `crypto`: the operations, by family.
+//! * `keys`, `aliases`, `tags`, `import`, `crypto`, `policy`, `grants`, `usage`,
+//!   `keystores`: the operations, by family.
 //! * `wire`: wire enums, the `arn:aws:kms:` grammar, `KeyMetadata`.
 //! * `error`: the exceptions, and the one mapping from the domain error.
 //! * `openapi`: the OpenAPI 3.1 document, from the catalogue.
@@ -16,13 +17,17 @@ pub mod aliases;
 pub mod catalogue;
 pub mod crypto;
 pub mod error;
+pub mod grants;
 pub mod import;
 pub mod keys;
+pub mod keystores;
 pub mod members;
 pub mod openapi;
+pub mod policy;
 pub mod rotation;
 pub mod sigv4;
 pub mod tags;
+pub mod usage;
 pub mod wire;
 
 use actix_web::HttpResponse;

@@ -391,6 +391,12 @@ pub struct KeyMetadata {
     /// When imported material expires, epoch seconds.
     #[serde(rename = "ValidTo", skip_serializing_if = "Option::is_none")]
     pub valid_to: Option<i64>,
+    /// The deletion window in days, while PendingDeletion.
+    #[serde(
+        rename = "PendingDeletionWindowInDays",
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub pending_deletion_window_in_days: Option<i64>,
     /// The identifier of the primary version's material (for an EXTERNAL key: once
     /// material was imported into it).
     #[serde(
@@ -426,6 +432,9 @@ impl KeyMetadata {
                 None => "KEY_MATERIAL_DOES_NOT_EXPIRE",
             }),
             valid_to: k.material_expire.filter(|_| external_with_material),
+            pending_deletion_window_in_days: k
+                .pending_window_days
+                .filter(|_| k.state == model::KeyState::PendingDeletion),
             current_key_material_id: k.material_id(k.primary_index()),
         }
     }

@@ -191,6 +191,20 @@ pub struct KeyRecord {
     /// Deletion protection, when enabled: its description (may be empty).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub deletion_protection: Option<String>,
+    /// The key policy exactly as it was set (byte for byte); `None` until one is set, when
+    /// each dialect reports its service's default policy.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub policy: Option<String>,
+    /// Grants on the key, oldest first (stored and listed; not enforced yet).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub grants: Vec<Grant>,
+    /// The deletion window in days, while PendingDeletion.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub pending_window_days: Option<i64>,
+    /// The last successful cryptographic use, as last flushed from memory (see
+    /// `Kms::flush_usage`): recent uses may be newer than this.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub last_used: Option<KeyUse>,
 }
 
 impl KeyRecord {
@@ -292,6 +306,94 @@ impl KeyRecord {
             .flatten()
             .min()
     }
+}
+
+closed_enum!(
+    /// What a grant allows: the operations that are valid for a symmetric encryption key.
+    pub enum GrantOperation {
+        /// Decrypt.
+        Decrypt = "Decrypt",
+        /// Encrypt.
+        Encrypt = "Encrypt",
+        /// GenerateDataKey.
+        GenerateDataKey = "GenerateDataKey",
+        /// GenerateDataKeyWithoutPlaintext.
+        GenerateDataKeyWithoutPlaintext = "GenerateDataKeyWithoutPlaintext",
+        /// The decrypting half of ReEncrypt.
+        ReEncryptFrom = "ReEncryptFrom",
+        /// The encrypting half of ReEncrypt.
+        ReEncryptTo = "ReEncryptTo",
+        /// CreateGrant (a grant that lets the grantee grant on).
+        CreateGrant = "CreateGrant",
+        /// RetireGrant.
+        RetireGrant = "RetireGrant",
+        /// DescribeKey.
+        DescribeKey = "DescribeKey",
+        /// GenerateDataKeyPair (its private key is encrypted under this key).
+        GenerateDataKeyPair = "GenerateDataKeyPair",
+        /// GenerateDataKeyPairWithoutPlaintext.
+        GenerateDataKeyPairWithoutPlaintext = "GenerateDataKeyPairWithoutPlaintext",
+    }
+);
+serde_by_name!(GrantOperation);
+
+/// A grant's encryption-context constraint (at most one of the two kinds).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub enum GrantConstraint {
+    /// The request's context must include these pairs.
+    Subset(EncryptionContext),
+    /// The request's context must be exactly these pairs.
+    Equals(EncryptionContext),
+}
+
+/// A grant: permission for a grantee to use a key for some operations.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Grant {
+    /// Grant ID (64 lowercase hex digits).
+    pub id: String,
+    /// Friendly name, which makes CreateGrant idempotent.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub name: Option<String>,
+    /// Creation time, epoch seconds.
+    pub created: i64,
+    /// Who gets the permissions.
+    pub grantee: String,
+    /// Who may retire the grant besides its grantee and the key's account.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub retiring: Option<String>,
+    /// The account that issued the grant.
+    pub issuing_account: String,
+    /// What it allows, without duplicates.
+    pub operations: Vec<GrantOperation>,
+    /// Its encryption-context constraint.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub constraint: Option<GrantConstraint>,
+}
+
+closed_enum!(
+    /// A cryptographic operation, as last-use tracking records it.
+    pub enum UseOperation {
+        /// Encrypt.
+        Encrypt = "Encrypt",
+        /// Decrypt.
+        Decrypt = "Decrypt",
+        /// ReEncrypt (both keys).
+        ReEncrypt = "ReEncrypt",
+        /// GenerateDataKey.
+        GenerateDataKey = "GenerateDataKey",
+        /// GenerateDataKeyWithoutPlaintext.
+        GenerateDataKeyWithoutPlaintext = "GenerateDataKeyWithoutPlaintext",
+    }
+);
+serde_by_name!(UseOperation);
+
+/// When and how a key was last used for cryptography.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct KeyUse {
+    /// Epoch seconds.
+    pub at: i64,
+    /// The operation.
+    pub operation: UseOperation,
 }
 
 /// An alias: a friendly name pointing at a key.

@@ -127,6 +127,10 @@ mod tests {
                 tags: Default::default(),
                 rotation: None,
                 deletion_protection: None,
+                policy: None,
+                grants: Vec::new(),
+                pending_window_days: None,
+                last_used: None,
             },
             materials: HashMap::new(),
         })

@@ -8,7 +8,7 @@ use super::{CachedKey, Error, Kms, Result, Unusable};
 use crate::crypto::SecretBytes;
 use crate::crypto::aead::NONCE_LEN;
 use crate::crypto::blob::CiphertextBlob;
-use crate::model::{EncryptionContext, KeyRecord, KeyRef, KeyState};
+use crate::model::{EncryptionContext, KeyRecord, KeyRef, KeyState, UseOperation};
 
 /// Largest plaintext Encrypt accepts, in bytes.
 pub const MAX_PLAINTEXT: usize = 6144;
@@ -106,7 +106,9 @@ impl Kms {
             ));
         }
         let key = self.cached(&self.resolve(key)?)?;
-        self.encrypt_with(&key, plaintext, context)
+        let out = self.encrypt_with(&key, plaintext, context)?;
+        self.note_use(&out.key_id, UseOperation::Encrypt);
+        Ok(out)
     }
 
     fn encrypt_with(
@@ -187,6 +189,7 @@ impl Kms {
                 &parsed.ciphertext_and_tag,
             )
             .map_err(|_| Error::InvalidCiphertext)?;
+        self.note_use(&record.key_id, UseOperation::Decrypt);
         Ok(Decrypted {
             key_id: record.key_id.clone(),
             key_version_id: parsed.key_version_id,
@@ -214,6 +217,9 @@ impl Kms {
         let encrypted = self
             .encrypt(destination, plain.plaintext.expose(), destination_context)
             .map_err(|e| (ReEncryptSide::Destination, e))?;
+        // Both keys were used by one ReEncrypt (the notes of its halves are replaced).
+        self.note_use(&plain.key_id, UseOperation::ReEncrypt);
+        self.note_use(&encrypted.key_id, UseOperation::ReEncrypt);
         Ok(ReEncrypted {
             source_key_id: plain.key_id,
             encrypted,
@@ -239,6 +245,7 @@ impl Kms {
         let mut plaintext = SecretBytes::new(vec![0u8; number_of_bytes]);
         self.random_secret(&mut plaintext)?;
         let encrypted = self.encrypt_with(&key, plaintext.expose(), context)?;
+        self.note_use(&encrypted.key_id, UseOperation::GenerateDataKey);
         Ok(DataKey {
             encrypted,
             plaintext,

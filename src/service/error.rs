@@ -102,6 +102,21 @@ pub enum Error {
     /// unaffected.
     #[error("{0}")]
     UnreadableKey(String),
+    /// The key policy is not a policy document (the reason says why).
+    #[error("the policy is malformed: {0}")]
+    MalformedPolicy(String),
+    /// The key policy is larger than the services store.
+    #[error("a key policy has at most {max} bytes")]
+    PolicyTooLarge {
+        /// The limit, in bytes.
+        max: usize,
+    },
+    /// No grant with that ID on the key.
+    #[error("the specified grant is not found")]
+    GrantNotFound,
+    /// The grant token was not issued by this service.
+    #[error("the grant token is invalid")]
+    InvalidGrantToken,
     /// Something broke inside; the detail goes to the log only.
     #[error("internal error: {0}")]
     Internal(#[source] BoxError),

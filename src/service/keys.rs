@@ -28,6 +28,8 @@ pub struct CreateKeyInput {
     pub rotation_interval: Option<i64>,
     /// Tags.
     pub tags: BTreeMap<String, String>,
+    /// A key policy, already validated (see [`Kms::check_policy`]); `None` = the default.
+    pub policy: Option<String>,
 }
 
 /// Longest description accepted.
@@ -76,6 +78,10 @@ impl Kms {
             tags: input.tags,
             rotation: None,
             deletion_protection: None,
+            policy: input.policy,
+            grants: Vec::new(),
+            pending_window_days: None,
+            last_used: None,
         })
     }
 
@@ -104,6 +110,9 @@ impl Kms {
                 next: crate::clock::later(self.now(), interval).unwrap_or(crate::clock::MAX_TIME),
             }
         });
+        if let Some(policy) = &input.policy {
+            super::policy::check_policy(policy)?;
+        }
         let mut key = self.new_record(input)?;
         key.rotation = rotation;
         match self.store.create_key(&key) {
@@ -138,6 +147,7 @@ impl Kms {
                         enable_automatic_rotation: false,
                         rotation_interval: None,
                         tags: BTreeMap::new(),
+                        policy: None,
                     })
                 })
                 .collect::<Result<Vec<_>>>()?;
@@ -298,6 +308,7 @@ impl Kms {
                 })?;
             key.state = KeyState::PendingDeletion;
             key.delete_date = Some(date);
+            key.pending_window_days = Some(days);
             Ok(())
         })?;
         Ok(key)
@@ -314,6 +325,7 @@ impl Kms {
                 return Err(Error::StateChangeRefused { state: key.state });
             }
             key.delete_date = None;
+            key.pending_window_days = None;
             key.state = if key.has_material() {
                 rules.after_cancel.state()
             } else {

@@ -11,15 +11,21 @@
 //!
 //! Files: `keys.rs` (lifecycle), `aliases.rs`, `tags.rs`, `crypto.rs` (Encrypt and
 //! friends), `import.rs` (BYOK), `seed.rs` (fixtures), `check.rs` (`qkms check`),
-//! `cache.rs` (the decoded-key cache), `rules.rs` (where the two APIs' state rules differ).
+//! `cache.rs` (the decoded-key cache), `rules.rs` (where the two APIs' state rules differ),
+//! `policy.rs` (key policies), `grants.rs` (grants and their tokens), `usage.rs` (last use,
+//! noted in memory and flushed by the sweeper).
 
+#[cfg(test)]
+mod access_tests;
 mod aliases;
 mod cache;
 pub mod check;
 mod crypto;
 pub mod error;
+mod grants;
 mod import;
 mod keys;
+pub mod policy;
 #[cfg(test)]
 mod race_tests;
 mod rotation;
@@ -28,6 +34,7 @@ pub mod seed;
 mod tags;
 #[cfg(test)]
 mod tests;
+mod usage;
 
 use std::collections::HashMap;
 use std::fmt;
@@ -40,10 +47,12 @@ pub use crypto::{
     DataKey, Decrypted, Encrypted, MAX_DATA_KEY, MAX_PLAINTEXT, ReEncryptSide, ReEncrypted,
 };
 pub use error::{Error, Result, Unusable};
+pub use grants::{GrantInput, GrantRef, IssuedGrant};
 pub use import::{ImportOptions, ImportParameters, ImportType, MaterialSelector, TOKEN_LIFETIME};
 pub use keys::{CreateKeyInput, MAX_DESCRIPTION};
 pub use rotation::{DEFAULT_ROTATION_INTERVAL, OnDemandLimit};
 pub use rules::{Rules, StateAfterCancel};
+pub use usage::LastUsage;
 
 use crate::clock::Clock;
 use crate::crypto::SecretBytes;
@@ -51,7 +60,7 @@ use crate::crypto::pool::WrappingKeyPool;
 use crate::crypto::random::Entropy;
 use crate::crypto::root::{RootKey, hmac_sha256};
 use crate::crypto::wrap::WrappingKey;
-use crate::model::{KeyRecord, KeyRef, KeyState, KeyVersion};
+use crate::model::{KeyRecord, KeyRef, KeyState, KeyUse, KeyVersion};
 use crate::store::{KeyStore, StoreError};
 
 /// Metadata name under which the store remembers which root key sealed it.
@@ -101,6 +110,12 @@ pub struct Kms {
     /// writing one database would need a shared invalidation; see the store docs.)
     key_cache: cache::KeyCache,
     settings: KmsSettings,
+    /// Authenticates grant tokens.
+    grant_key: SecretBytes,
+    /// Uses noted since the last flush, by key ID (see `usage.rs`).
+    uses: Mutex<HashMap<String, KeyUse>>,
+    /// When this store started tracking key use.
+    tracking_start: i64,
 }
 
 impl fmt::Debug for Kms {
@@ -127,6 +142,7 @@ impl Kms {
     ) -> Result<Self> {
         let mut kms = Self::unchecked(store, clock, entropy, root, settings);
         kms.check_root_key()?;
+        kms.tracking_start = kms.tracking_start_of_store()?;
         kms.pool = WrappingKeyPool::for_this_machine(kms.settings.wrapping_pool);
         Ok(kms)
     }
@@ -145,6 +161,9 @@ impl Kms {
             // that tokens issued before an upgrade still open (the AADs tell them apart).
             token_key: root.derive(b"qkms import token v1"),
             fingerprint_key: root.derive(b"qkms material fingerprint v1"),
+            grant_key: root.derive(grants::TOKEN_KEY_LABEL),
+            uses: Mutex::new(HashMap::new()),
+            tracking_start: 0,
             pool: WrappingKeyPool::for_this_machine(0),
             wrap_cache: Mutex::new(HashMap::new()),
             key_cache: cache::KeyCache::default(),
@@ -199,9 +218,10 @@ impl Kms {
         self.clock.now()
     }
 
-    /// Stops background work (the RSA pool thread).
+    /// Stops background work (the RSA pool thread) and writes the noted key uses.
     pub fn shutdown(&self) {
         self.pool.shutdown();
+        self.flush_usage();
     }
 
     /// Random bytes from the service's entropy source.
@@ -346,6 +366,9 @@ impl Kms {
     /// # Errors
     /// Store failures of the listing; a key that cannot be settled is logged and skipped.
     pub fn sweep(&self) -> Result<usize> {
+        // Key uses noted since the last sweep are written first (one write per used key
+        // per second at most, instead of one per crypto call).
+        self.flush_usage();
         let due = self.store.keys_due(self.clock.now())?;
         let mut changed = 0;
         for id in due {

@@ -354,6 +354,10 @@ impl Kms {
                 tags: seed.tags.clone(),
                 rotation: None,
                 deletion_protection: None,
+                policy: None,
+                grants: Vec::new(),
+                pending_window_days: None,
+                last_used: None,
             },
             materials,
         })
@@ -720,6 +724,7 @@ key_id = "a/b""#,
                 enable_automatic_rotation: false,
                 rotation_interval: None,
                 tags: BTreeMap::new(),
+                policy: None,
             })
             .unwrap();
         a.disable_key(&KeyRef::plain(&made.key_id)).unwrap();

@@ -30,6 +30,7 @@ fn create(kms: &Kms, origin: Origin, spec: KeySpec) -> String {
         enable_automatic_rotation: false,
         rotation_interval: None,
         tags: Default::default(),
+        policy: None,
     })
     .unwrap()
     .key_id
@@ -496,6 +497,7 @@ fn import_apis_need_an_external_key() {
             enable_automatic_rotation: true,
             rotation_interval: None,
             tags: Default::default(),
+            policy: None,
         })
         .unwrap_err();
     assert!(matches!(

@@ -27,6 +27,10 @@ fn key(id: &str, created: i64) -> KeyRecord {
         tags: BTreeMap::new(),
         rotation: None,
         deletion_protection: None,
+        policy: None,
+        grants: Vec::new(),
+        pending_window_days: None,
+        last_used: None,
     }
 }
 
