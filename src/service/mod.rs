@@ -10,7 +10,8 @@
 //! [`Kms::sweep`]: reads have no side effects.
 //!
 //! Files: `keys.rs` (lifecycle), `aliases.rs`, `tags.rs`, `crypto.rs` (Encrypt and
-//! friends), `import.rs` (BYOK), `seed.rs` (fixtures), `check.rs` (`qkms check`),
+//! friends), `export.rs` (data keys to a caller's public key), `random.rs` (passwords),
+//! `import.rs` (BYOK), `seed.rs` (fixtures), `check.rs` (`qkms check`),
 //! `cache.rs` (the decoded-key cache), `rules.rs` (where the two APIs' state rules differ).
 
 mod aliases;
@@ -18,10 +19,12 @@ mod cache;
 pub mod check;
 mod crypto;
 pub mod error;
+mod export;
 mod import;
 mod keys;
 #[cfg(test)]
 mod race_tests;
+mod random;
 mod rules;
 pub mod seed;
 mod tags;
@@ -36,12 +39,16 @@ use base64::Engine as _;
 use base64::engine::general_purpose::STANDARD as B64;
 
 pub use crypto::{
-    DataKey, Decrypted, Encrypted, MAX_DATA_KEY, MAX_PLAINTEXT, ReEncryptSide, ReEncrypted,
+    DataKey, Decrypted, Encrypted, MAX_DATA_KEY, MAX_PLAINTEXT, ReEncryptSide, ReEncryptSource,
+    ReEncrypted,
 };
 pub use error::{Error, Result, Unusable};
+pub use export::{ExportTarget, Exported, GeneratedExport};
 pub use import::{ImportParameters, TOKEN_LIFETIME};
 pub use keys::{CreateKeyInput, MAX_DESCRIPTION};
+pub use random::{MAX_PASSWORD, MIN_PASSWORD, PUNCTUATION, PasswordRules};
 pub use rules::{Rules, StateAfterCancel};
+pub use tags::Untag;
 
 use crate::clock::Clock;
 use crate::crypto::SecretBytes;
