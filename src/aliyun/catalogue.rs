@@ -15,13 +15,15 @@ use serde_json::{Map, Value};
 use super::aliases::aliases_actions;
 use super::crypto::crypto_actions;
 use super::error::AliyunError;
+use super::export::export_actions;
 use super::fields::FromParams;
 use super::import::import_actions;
 use super::keys::keys_actions;
 use super::params::Params;
+use super::random::random_actions;
 use super::regions::regions_actions;
 use super::tags::tags_actions;
-use super::{aliases, crypto, import, keys, regions, tags};
+use super::{aliases, crypto, export, import, keys, random, regions, tags};
 use crate::protocol::{Prepared, gather, to_fields};
 use crate::service::Kms;
 
@@ -57,7 +59,8 @@ gather! {
     [fields: FromParams, error: AliyunError, prepared: Prepared<AliyunError>,
     input: (p: &Params, kms: &Kms);]
     []
-    keys_actions, import_actions, crypto_actions, aliases_actions, tags_actions, regions_actions
+    keys_actions, import_actions, crypto_actions, export_actions, random_actions, aliases_actions,
+    tags_actions, regions_actions
 }
 
 #[cfg(test)]

@@ -93,7 +93,12 @@ impl Kms {
     ) -> Result<Exported> {
         let key = Self::export_key(target)?;
         let plain = self.decrypt(blob, context, None)?;
-        let exported = self.export_to(&key, target.hash, plain.plaintext.expose(), "CiphertextBlob")?;
+        let exported = self.export_to(
+            &key,
+            target.hash,
+            plain.plaintext.expose(),
+            "CiphertextBlob",
+        )?;
         Ok(Exported {
             key_id: plain.key_id,
             key_version_id: plain.key_version_id,
@@ -123,8 +128,12 @@ impl Kms {
             ));
         }
         let data_key = self.generate_data_key(key, number_of_bytes, context)?;
-        let exported =
-            self.export_to(&public, target.hash, data_key.plaintext.expose(), "NumberOfBytes")?;
+        let exported = self.export_to(
+            &public,
+            target.hash,
+            data_key.plaintext.expose(),
+            "NumberOfBytes",
+        )?;
         Ok(GeneratedExport {
             encrypted: data_key.encrypted,
             exported,

@@ -84,7 +84,9 @@ impl Draws<'_> {
 
     fn pick(&mut self, set: &[u8]) -> Result<u8> {
         let i = self.below(set.len())?;
-        set.get(i).copied().ok_or_else(|| Error::internal("index out of range"))
+        set.get(i)
+            .copied()
+            .ok_or_else(|| Error::internal("index out of range"))
     }
 }
 
@@ -193,7 +195,10 @@ mod tests {
         for bad in [7, 129, 0] {
             assert!(matches!(
                 kms.random_password(&rules(bad)),
-                Err(Error::InvalidParameter { name: "PasswordLength", .. })
+                Err(Error::InvalidParameter {
+                    name: "PasswordLength",
+                    ..
+                })
             ));
         }
         let nothing = PasswordRules {
@@ -205,7 +210,10 @@ mod tests {
         };
         assert!(matches!(
             kms.random_password(&nothing),
-            Err(Error::InvalidParameter { name: "ExcludeCharacters", .. })
+            Err(Error::InvalidParameter {
+                name: "ExcludeCharacters",
+                ..
+            })
         ));
     }
 

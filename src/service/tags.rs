@@ -95,7 +95,12 @@ impl Kms {
     ///
     /// # Errors
     /// As [`Kms::untag_key`], for the first key that fails.
-    pub fn untag_keys(&self, keys: &[KeyRef], which: &Untag, rules: &Rules) -> Result<Vec<KeyRecord>> {
+    pub fn untag_keys(
+        &self,
+        keys: &[KeyRef],
+        which: &Untag,
+        rules: &Rules,
+    ) -> Result<Vec<KeyRecord>> {
         for key in keys {
             refuse_if_frozen(&self.load(key)?, rules)?;
         }
