@@ -241,7 +241,11 @@ def tags_call(kms, action, *, resource_ids=None, tags=None, tag_keys=None, **par
     params.setdefault("RegionId", REGION)
     params.setdefault("ResourceType", "key")
     if kms.mode == "classic":
+        # The classic request classes have no RegionId setter: the core adds the client's
+        # region unless the query already names one.
+        region = params.pop("RegionId")
         req = kms.request(action, **params)
+        req.add_query_param("RegionId", region)
         if resource_ids is not None:
             req.set_ResourceIds(resource_ids)
         if tags is not None:
