@@ -373,6 +373,9 @@ impl JsonSchema for TagKeys {
     }
 }
 
+/// One `Name.N[.Member]=value` parameter: N, the member (or `""`) and the value.
+type Indexed = (u32, String, String);
+
 /// The `Name.1`, `Name.2`, … parameters of a repeated list (how both Python SDKs flatten
 /// lists), by index; or, as the Tea documentation writes it, one `Name` holding a JSON
 /// array. `None` when neither is present.
@@ -384,7 +387,7 @@ fn indexed(
     p: &Params,
     name: &'static str,
     max: usize,
-) -> Result<Option<Vec<(u32, String, String)>>, AliyunError> {
+) -> Result<Option<Vec<Indexed>>, AliyunError> {
     let prefix = format!("{name}.");
     let mut items = Vec::new();
     for (rest, value) in p.with_prefix(&prefix) {
@@ -653,6 +656,58 @@ mod tests {
                 .0
                 .is_empty()
         );
+    }
+
+    #[test]
+    fn repeated_lists_come_indexed_or_as_json() {
+        type Ids = Repeated<3, true>;
+        let indexed = params(&[("R.2", "b"), ("R.1", "a"), ("R.3", "a")]);
+        assert_eq!(Ids::field(&indexed, "R").unwrap().0, vec!["a", "b"]);
+        let json = params(&[("R", r#"["a","b"]"#)]);
+        assert_eq!(Ids::field(&json, "R").unwrap().0, vec!["a", "b"]);
+        for bad in [
+            &[("R", "a"), ("R.1", "a")][..],
+            &[("R.0", "a")],
+            &[("R.x", "a")],
+            &[("R", "plain")],
+            &[("R.1", "a"), ("R.2", "b"), ("R.3", "c"), ("R.4", "d")],
+        ] {
+            assert!(Ids::field(&params(bad), "R").is_err(), "{bad:?}");
+        }
+        assert_eq!(
+            Ids::field(&params(&[]), "R").unwrap_err().code,
+            super::super::error::ErrorCode::MissingParameter
+        );
+        assert!(
+            Repeated::<3, false>::field(&params(&[]), "R")
+                .unwrap()
+                .0
+                .is_empty()
+        );
+    }
+
+    #[test]
+    fn tag_pairs_come_indexed_or_as_json() {
+        let indexed = params(&[("Tag.1.Key", "a"), ("Tag.1.Value", "1"), ("Tag.2.Key", "b")]);
+        let json = params(&[("Tag", r#"[{"Key":"a","Value":"1"},{"Key":"b"}]"#)]);
+        let want: BTreeMap<String, String> =
+            [("a".into(), "1".into()), ("b".into(), String::new())].into();
+        assert_eq!(TagPairs::field(&indexed, "Tag").unwrap().0, want);
+        assert_eq!(TagPairs::field(&json, "Tag").unwrap().0, want);
+        for bad in [
+            &[("Tag.1.Value", "1")][..],
+            &[("Tag.1.Key", "aliyun:x")],
+            &[("Tag.1.Key", "acs:x")],
+            &[("Tag.1.Name", "x")],
+            &[
+                ("Tag.1.Key", "a"),
+                ("Tag.1.Value", "1"),
+                ("Tag.2.Key", "a"),
+                ("Tag.2.Value", "2"),
+            ],
+        ] {
+            assert!(TagPairs::field(&params(bad), "Tag").is_err(), "{bad:?}");
+        }
     }
 
     #[test]
