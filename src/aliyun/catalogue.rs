@@ -15,15 +15,17 @@ use serde_json::{Map, Value};
 use super::aliases::aliases_actions;
 use super::crypto::crypto_actions;
 use super::error::AliyunError;
+use super::export::export_actions;
 use super::fields::FromParams;
 use super::import::import_actions;
 use super::keys::keys_actions;
 use super::params::Params;
 use super::policy::policy_actions;
+use super::random::random_actions;
 use super::regions::regions_actions;
 use super::tags::tags_actions;
 use super::versions::versions_actions;
-use super::{aliases, crypto, import, keys, policy, regions, tags, versions};
+use super::{aliases, crypto, export, import, keys, policy, random, regions, tags, versions};
 use crate::protocol::{Prepared, gather, to_fields};
 use crate::service::Kms;
 
@@ -59,8 +61,8 @@ gather! {
     [fields: FromParams, error: AliyunError, prepared: Prepared<AliyunError>,
     input: (p: &Params, kms: &Kms);]
     []
-    keys_actions, versions_actions, import_actions, crypto_actions, aliases_actions, tags_actions,
-    regions_actions, policy_actions
+    keys_actions, versions_actions, import_actions, crypto_actions, export_actions,
+    random_actions, aliases_actions, tags_actions, regions_actions, policy_actions
 }
 
 #[cfg(test)]

@@ -1,4 +1,5 @@
-//! Cryptography: Encrypt, Decrypt, GenerateDataKey, GenerateDataKeyWithoutPlaintext.
+//! Cryptography: Encrypt, Decrypt, ReEncrypt, GenerateDataKey,
+//! GenerateDataKeyWithoutPlaintext.
 //!
 //! `DryRun=true` runs the request without effect on anyone else and answers
 //! `DryRunOperationError` when it would have succeeded.
@@ -13,9 +14,10 @@ use super::fields::{Base64, Context, Flag, Ranged, enum_field, params};
 use super::wire;
 use crate::enums::closed_enum;
 use crate::model::KeyRef;
-use crate::service::Kms;
+use crate::service::{Kms, ReEncryptSource};
 
-fn dry_run_error() -> AliyunError {
+/// The refusal of a `DryRun=true` request that would have succeeded.
+pub fn dry_run_error() -> AliyunError {
     AliyunError::new(
         ErrorCode::DryRunOperationError,
         "Request would have succeeded, but DryRun flag is set.",
@@ -129,6 +131,80 @@ pub fn decrypt(req: DecryptRequest, kms: &Kms) -> Result<DecryptResponse, Aliyun
     })
 }
 
+params! {
+    /// ReEncrypt's parameters: the ciphertext names its source key.
+    pub struct ReEncryptRequest {
+        /// The ciphertext, base64.
+        ciphertext_blob: Base64 = "CiphertextBlob",
+        /// The key to encrypt under: an ID, an ARN or an alias.
+        destination_key_id: String = "DestinationKeyId",
+        /// Associated data for the new ciphertext.
+        destination_encryption_context: Context = "DestinationEncryptionContext",
+        /// The context the ciphertext was made with.
+        source_encryption_context: Context = "SourceEncryptionContext",
+        /// The key the ciphertext must belong to.
+        source_key_id: Option<String> = "SourceKeyId",
+        /// The key version the ciphertext must have been made under.
+        source_key_version_id: Option<String> = "SourceKeyVersionId",
+        /// For asymmetric ciphertexts only, which qkms does not have: refused when given.
+        source_encryption_algorithm: Option<String> = "SourceEncryptionAlgorithm",
+        /// Validate and run without answering the result.
+        dry_run: Flag = "DryRun",
+    }
+}
+
+/// ReEncrypt's answer: the new ciphertext and the destination key.
+#[derive(Debug, Clone, Serialize, JsonSchema)]
+#[serde(rename_all = "PascalCase")]
+pub struct ReEncryptResponse {
+    /// The new ciphertext, base64.
+    pub ciphertext_blob: String,
+    /// The destination key.
+    pub key_id: String,
+    /// The destination key's version that encrypted.
+    pub key_version_id: String,
+}
+
+/// ReEncrypt: source-side failures are Decrypt's, destination-side ones Encrypt's.
+///
+/// # Errors
+/// The Aliyun error to render.
+pub fn re_encrypt(req: ReEncryptRequest, kms: &Kms) -> Result<ReEncryptResponse, AliyunError> {
+    if req.source_encryption_algorithm.is_some() {
+        return Err(AliyunError::invalid_because(
+            "SourceEncryptionAlgorithm",
+            "It applies to ciphertexts of asymmetric keys, which qkms does not have; leave it out for symmetric ciphertexts.",
+        ));
+    }
+    let destination = wire::key_ref(&req.destination_key_id, kms.settings())?;
+    let source_key = req
+        .source_key_id
+        .as_deref()
+        .map(|k| wire::key_ref(k, kms.settings()))
+        .transpose()?;
+    let source = ReEncryptSource {
+        context: &req.source_encryption_context.0,
+        key: source_key.as_ref(),
+        version: req.source_key_version_id.as_deref(),
+    };
+    let out = kms
+        .re_encrypt_from(
+            &req.ciphertext_blob.0,
+            &source,
+            &destination,
+            &req.destination_encryption_context.0,
+        )
+        .map_err(|(_, e)| AliyunError::from(e))?;
+    if req.dry_run.0 {
+        return Err(dry_run_error());
+    }
+    Ok(ReEncryptResponse {
+        ciphertext_blob: B64.encode(&out.encrypted.blob),
+        key_id: out.encrypted.key_id,
+        key_version_id: out.encrypted.key_version_id,
+    })
+}
+
 closed_enum! {
     /// The sizes of data keys by name.
     pub enum DataKeySpec {
@@ -228,6 +304,8 @@ crate::protocol::family!($ crypto_actions {
         hot, ["Plaintext"], "Encrypts up to 6 KiB under a key.";
     Decrypt(crypto::DecryptRequest => crypto::DecryptResponse) = crypto::decrypt,
         hot, ["Plaintext"], "Decrypts a ciphertext (it names its key).";
+    ReEncrypt(crypto::ReEncryptRequest => crypto::ReEncryptResponse) = crypto::re_encrypt,
+        blocking, [], "Decrypts a ciphertext and encrypts it under another key, inside qkms.";
     GenerateDataKey(crypto::GenerateDataKeyRequest => crypto::GenerateDataKeyResponse) = crypto::generate_data_key,
         hot, ["Plaintext"], "Generates a data key, returned in the clear and encrypted under a key.";
     GenerateDataKeyWithoutPlaintext(crypto::GenerateDataKeyRequest => crypto::GenerateDataKeyResponse) = crypto::generate_data_key_without_plaintext,

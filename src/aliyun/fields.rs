@@ -373,6 +373,228 @@ impl JsonSchema for TagKeys {
     }
 }
 
+/// One `Name.N[.Member]=value` parameter: N, the member (or `""`) and the value.
+type Indexed = (u32, String, String);
+
+/// The `Name.1`, `Name.2`, … parameters of a repeated list (how both Python SDKs flatten
+/// lists), by index; or, as the Tea documentation writes it, one `Name` holding a JSON
+/// array. `None` when neither is present.
+///
+/// # Errors
+/// `InvalidParameter` for an index that is not a positive integer, both forms at once, a
+/// `Name` that is not a JSON array, or more than `max` items.
+fn indexed(
+    p: &Params,
+    name: &'static str,
+    max: usize,
+) -> Result<Option<Vec<Indexed>>, AliyunError> {
+    let prefix = format!("{name}.");
+    let mut items = Vec::new();
+    for (rest, value) in p.with_prefix(&prefix) {
+        let (index, member) = rest.split_once('.').unwrap_or((rest, ""));
+        let n: u32 = index.parse().ok().filter(|n| *n >= 1).ok_or_else(|| {
+            AliyunError::invalid_because(
+                name,
+                &format!("{name}.{rest} is not {name}.<N> with N from 1."),
+            )
+        })?;
+        items.push((n, member.to_owned(), value.to_owned()));
+    }
+    if present(p, name).is_some() && !items.is_empty() {
+        return Err(AliyunError::invalid_because(
+            name,
+            &format!("Give either {name} or {name}.<N>, not both."),
+        ));
+    }
+    items.sort_unstable();
+    let count = items
+        .iter()
+        .map(|(n, _, _)| n)
+        .collect::<std::collections::BTreeSet<_>>()
+        .len();
+    if count > max {
+        return Err(AliyunError::invalid_because(
+            name,
+            &format!("At most {max} items."),
+        ));
+    }
+    Ok((!items.is_empty()).then_some(items))
+}
+
+/// The JSON-array form of a repeated list, parsed.
+fn json_array(
+    p: &Params,
+    name: &'static str,
+    example: &str,
+) -> Result<Option<Vec<Value>>, AliyunError> {
+    let Some(raw) = present(p, name) else {
+        return Ok(None);
+    };
+    match crate::json::parse(raw.as_bytes()) {
+        Ok(Value::Array(items)) => Ok(Some(items)),
+        _ => Err(AliyunError::invalid_because(
+            name,
+            &format!(
+                "It must be given as {name}.1, {name}.2, … or as a JSON array like {example}."
+            ),
+        )),
+    }
+}
+
+/// A repeated list of strings (`ResourceId.N`, `TagKey.N`), at most `MAX`; with
+/// `REQUIRED`, at least one.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Repeated<const MAX: usize, const REQUIRED: bool>(pub Vec<String>);
+
+impl<const MAX: usize, const REQUIRED: bool> Field for Repeated<MAX, REQUIRED> {
+    const REQUIRED: bool = REQUIRED;
+
+    fn field(p: &Params, name: &'static str) -> Result<Self, AliyunError> {
+        let bad = || AliyunError::invalid_because(name, "Every item must be a non-empty string.");
+        let mut out = Vec::new();
+        if let Some(items) = indexed(p, name, MAX)? {
+            for (_, member, value) in items {
+                if !member.is_empty() || value.is_empty() {
+                    return Err(bad());
+                }
+                out.push(value);
+            }
+        } else if let Some(items) = json_array(p, name, r#"["a","b"]"#)? {
+            for v in items {
+                out.push(
+                    v.as_str()
+                        .filter(|s| !s.is_empty())
+                        .ok_or_else(bad)?
+                        .to_owned(),
+                );
+            }
+            if out.len() > MAX {
+                return Err(AliyunError::invalid_because(
+                    name,
+                    &format!("At most {MAX} items."),
+                ));
+            }
+        }
+        let mut seen = std::collections::HashSet::new();
+        out.retain(|v| seen.insert(v.clone()));
+        if REQUIRED && out.is_empty() {
+            return Err(AliyunError::missing(name));
+        }
+        Ok(Self(out))
+    }
+}
+
+impl<const MAX: usize, const REQUIRED: bool> JsonSchema for Repeated<MAX, REQUIRED> {
+    fn inline_schema() -> bool {
+        true
+    }
+
+    fn schema_name() -> Cow<'static, str> {
+        format!("Repeated{MAX}").into()
+    }
+
+    fn json_schema(_: &mut SchemaGenerator) -> Schema {
+        json_schema!({
+            "type": "string",
+            "description": format!("A list of at most {MAX} strings, as Name.1, Name.2, … (what the SDKs send), or as one JSON array [\"a\",\"b\"]."),
+        })
+    }
+}
+
+/// A tag key as the service allows it: 1–128 characters, not starting with `aliyun` or
+/// `acs:`; its value at most 256.
+fn valid_tag(key: &str, value: &str) -> bool {
+    !key.is_empty()
+        && key.chars().count() <= 128
+        && value.chars().count() <= 256
+        && !key.starts_with("aliyun")
+        && !key.starts_with("acs:")
+}
+
+/// `Tag.N.Key` / `Tag.N.Value` pairs (a `Value` may be absent: empty), at most 20, or one
+/// `Tag` holding `[{"Key":"k","Value":"v"}]`. Keys must be valid tag keys (see
+/// [`Tags`]); one key given twice with two values is refused.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct TagPairs(pub BTreeMap<String, String>);
+
+impl TagPairs {
+    fn insert(&mut self, name: &'static str, key: &str, value: &str) -> Result<(), AliyunError> {
+        if !valid_tag(key, value) {
+            return Err(AliyunError::invalid_because(
+                name,
+                "A tag key is 1 to 128 characters and must not start with aliyun or acs:; a value is at most 256.",
+            ));
+        }
+        match self.0.insert(key.to_owned(), value.to_owned()) {
+            Some(old) if old != value => Err(AliyunError::invalid_because(
+                name,
+                &format!("The tag key {key} is given twice with different values."),
+            )),
+            _ => Ok(()),
+        }
+    }
+}
+
+impl Field for TagPairs {
+    const REQUIRED: bool = false;
+
+    fn field(p: &Params, name: &'static str) -> Result<Self, AliyunError> {
+        let mut out = Self::default();
+        if let Some(items) = indexed(p, name, MAX_TAGS)? {
+            let mut pairs: BTreeMap<u32, (Option<String>, String)> = BTreeMap::new();
+            for (n, member, value) in items {
+                let slot = pairs.entry(n).or_default();
+                match member.as_str() {
+                    "Key" => slot.0 = Some(value),
+                    "Value" => slot.1 = value,
+                    _ => {
+                        return Err(AliyunError::invalid_because(
+                            name,
+                            &format!(
+                                "{name}.{n}.{member} is not {name}.<N>.Key or {name}.<N>.Value."
+                            ),
+                        ));
+                    }
+                }
+            }
+            for (n, (key, value)) in pairs {
+                let key = key.ok_or_else(|| AliyunError::missing(&format!("{name}.{n}.Key")))?;
+                out.insert(name, &key, &value)?;
+            }
+        } else if let Some(items) = json_array(p, name, r#"[{"Key":"k","Value":"v"}]"#)? {
+            if items.len() > MAX_TAGS {
+                return Err(AliyunError::invalid_because(name, "At most 20 tags."));
+            }
+            for item in items {
+                let key = item.get("Key").and_then(Value::as_str).unwrap_or_default();
+                let value = item
+                    .get("Value")
+                    .and_then(Value::as_str)
+                    .unwrap_or_default();
+                out.insert(name, key, value)?;
+            }
+        }
+        Ok(out)
+    }
+}
+
+impl JsonSchema for TagPairs {
+    fn inline_schema() -> bool {
+        true
+    }
+
+    fn schema_name() -> Cow<'static, str> {
+        "TagPairs".into()
+    }
+
+    fn json_schema(_: &mut SchemaGenerator) -> Schema {
+        json_schema!({
+            "type": "string",
+            "description": "At most 20 tags, as Tag.1.Key, Tag.1.Value, Tag.2.Key, … (what the SDKs send), or as one JSON array [{\"Key\":\"team\",\"Value\":\"qa\"}]; keys must not start with aliyun or acs:.",
+        })
+    }
+}
+
 /// Implements [`Field`] (absent: missing; unknown: invalid, no reason) and [`JsonSchema`]
 /// (an enum of the names) for a [`crate::enums::closed_enum!`] wire type.
 macro_rules! enum_field {
@@ -434,6 +656,58 @@ mod tests {
                 .0
                 .is_empty()
         );
+    }
+
+    #[test]
+    fn repeated_lists_come_indexed_or_as_json() {
+        type Ids = Repeated<3, true>;
+        let indexed = params(&[("R.2", "b"), ("R.1", "a"), ("R.3", "a")]);
+        assert_eq!(Ids::field(&indexed, "R").unwrap().0, vec!["a", "b"]);
+        let json = params(&[("R", r#"["a","b"]"#)]);
+        assert_eq!(Ids::field(&json, "R").unwrap().0, vec!["a", "b"]);
+        for bad in [
+            &[("R", "a"), ("R.1", "a")][..],
+            &[("R.0", "a")],
+            &[("R.x", "a")],
+            &[("R", "plain")],
+            &[("R.1", "a"), ("R.2", "b"), ("R.3", "c"), ("R.4", "d")],
+        ] {
+            assert!(Ids::field(&params(bad), "R").is_err(), "{bad:?}");
+        }
+        assert_eq!(
+            Ids::field(&params(&[]), "R").unwrap_err().code,
+            super::super::error::ErrorCode::MissingParameter
+        );
+        assert!(
+            Repeated::<3, false>::field(&params(&[]), "R")
+                .unwrap()
+                .0
+                .is_empty()
+        );
+    }
+
+    #[test]
+    fn tag_pairs_come_indexed_or_as_json() {
+        let indexed = params(&[("Tag.1.Key", "a"), ("Tag.1.Value", "1"), ("Tag.2.Key", "b")]);
+        let json = params(&[("Tag", r#"[{"Key":"a","Value":"1"},{"Key":"b"}]"#)]);
+        let want: BTreeMap<String, String> =
+            [("a".into(), "1".into()), ("b".into(), String::new())].into();
+        assert_eq!(TagPairs::field(&indexed, "Tag").unwrap().0, want);
+        assert_eq!(TagPairs::field(&json, "Tag").unwrap().0, want);
+        for bad in [
+            &[("Tag.1.Value", "1")][..],
+            &[("Tag.1.Key", "aliyun:x")],
+            &[("Tag.1.Key", "acs:x")],
+            &[("Tag.1.Name", "x")],
+            &[
+                ("Tag.1.Key", "a"),
+                ("Tag.1.Value", "1"),
+                ("Tag.2.Key", "a"),
+                ("Tag.2.Value", "2"),
+            ],
+        ] {
+            assert!(TagPairs::field(&params(bad), "Tag").is_err(), "{bad:?}");
+        }
     }
 
     #[test]

@@ -6,7 +6,8 @@
 //! * `signature`: v1 HMAC-SHA1, ACS3-HMAC-SHA256 and ACS4-HMAC-SHA256 verification.
 //! * `fields`: typed parameters and the `params!` macro that declares each request.
 //! * `catalogue`: the closed set of actions, each with its types, handler and metadata.
-//! * `keys`, `aliases`, `tags`, `import`, `crypto`, `regions`: the actions, by family.
+//! * `keys`, `aliases`, `tags`, `import`, `crypto`, `export`, `random`, `regions`: the
+//!   actions, by family.
 //! * `wire`: wire names, the `acs:kms:` ARN grammar, `KeyMetadata`.
 //! * `render`: JSON or XML bodies, `RequestId` in the body and the `x-acs-request-id` header.
 //! * `openapi`: the OpenAPI 3.1 document, from the catalogue.
@@ -16,6 +17,7 @@ pub mod aliases;
 pub mod catalogue;
 pub mod crypto;
 pub mod error;
+pub mod export;
 pub mod fields;
 pub mod filters;
 pub mod import;
@@ -23,6 +25,7 @@ pub mod keys;
 pub mod openapi;
 pub mod params;
 pub mod policy;
+pub mod random;
 pub mod regions;
 pub mod render;
 pub mod signature;

@@ -6,6 +6,7 @@
 //! | `random.rs` | the entropy source every random choice goes through |
 //! | `aead.rs` | AES-256-GCM (NIST SP 800-38D) and SM4-GCM (RFC 8998) |
 //! | `blob.rs` | the versioned ciphertext blob returned by Encrypt |
+//! | `export.rs` | RSAES-OAEP encryption of a data key to a caller's public key (RFC 8017) |
 //! | `mac.rs` | HMAC-SHA-1 and HMAC-SHA-256 (RFC 2104) |
 //! | `wrap.rs` | RSA wrapping key pairs and the unwrap of imported material (PKCS #1 v2.2, RFC 8017) |
 //! | `pool.rs` | pre-generated wrapping keys and the gate that bounds their generation |
@@ -14,6 +15,7 @@
 
 pub mod aead;
 pub mod blob;
+pub mod export;
 pub mod mac;
 pub mod pool;
 pub mod random;

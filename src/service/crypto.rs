@@ -78,6 +78,17 @@ pub enum ReEncryptSide {
     Destination,
 }
 
+/// The source half of a ReEncrypt.
+#[derive(Debug, Clone, Copy)]
+pub struct ReEncryptSource<'a> {
+    /// The context given when the ciphertext was made.
+    pub context: &'a EncryptionContext,
+    /// The key the ciphertext must belong to, when the caller names one.
+    pub key: Option<&'a KeyRef>,
+    /// The version it must have been made under, when the caller names one.
+    pub version: Option<&'a str>,
+}
+
 /// Result of ReEncrypt.
 #[derive(Debug, Clone)]
 pub struct ReEncrypted {
@@ -211,9 +222,49 @@ impl Kms {
         destination: &KeyRef,
         destination_context: &EncryptionContext,
     ) -> Result<ReEncrypted, (ReEncryptSide, Error)> {
+        let source = ReEncryptSource {
+            context: source_context,
+            key: source,
+            version: None,
+        };
+        self.re_encrypt_from(blob, &source, destination, destination_context)
+    }
+
+    /// As [`Kms::re_encrypt`], the source also naming the key version the ciphertext must
+    /// have been made under.
+    ///
+    /// # Errors
+    /// As [`Kms::re_encrypt`]; on the source side also [`Error::KeyVersionNotFound`] when
+    /// the source key has no such version, and [`Error::InvalidParameter`] naming
+    /// `SourceKeyVersionId` when the ciphertext was made under another version.
+    pub fn re_encrypt_from(
+        &self,
+        blob: &[u8],
+        source: &ReEncryptSource<'_>,
+        destination: &KeyRef,
+        destination_context: &EncryptionContext,
+    ) -> Result<ReEncrypted, (ReEncryptSide, Error)> {
         let plain = self
-            .decrypt(blob, source_context, source)
+            .decrypt(blob, source.context, source.key)
             .map_err(|e| (ReEncryptSide::Source, e))?;
+        if let Some(version) = source.version
+            && version != plain.key_version_id
+        {
+            let known = self
+                .describe_key(&KeyRef::Id(plain.key_id.clone()))
+                .map_err(|e| (ReEncryptSide::Source, e))?
+                .version(version)
+                .is_some();
+            let e = if known {
+                Error::invalid(
+                    "SourceKeyVersionId",
+                    "The ciphertext was made under another version of the key.",
+                )
+            } else {
+                Error::KeyVersionNotFound
+            };
+            return Err((ReEncryptSide::Source, e));
+        }
         let encrypted = self
             .encrypt(destination, plain.plaintext.expose(), destination_context)
             .map_err(|e| (ReEncryptSide::Destination, e))?;

@@ -10,10 +10,12 @@
 //! [`Kms::sweep`]: reads have no side effects.
 //!
 //! Files: `keys.rs` (lifecycle), `aliases.rs`, `tags.rs`, `crypto.rs` (Encrypt and
-//! friends), `import.rs` (BYOK), `seed.rs` (fixtures), `check.rs` (`qkms check`),
+//! friends), `export.rs` (data keys to a caller's public key), `random.rs` (passwords),
+//! `import.rs` (BYOK), `seed.rs` (fixtures), `check.rs` (`qkms check`),
 //! `cache.rs` (the decoded-key cache), `rules.rs` (where the two APIs' state rules differ),
-//! `policy.rs` (key policies), `grants.rs` (grants and their tokens), `usage.rs` (last use,
-//! noted in memory and flushed by the sweeper).
+//! `rotation.rs` (versions, rotation, deletion protection), `policy.rs` (key policies),
+//! `grants.rs` (grants and their tokens), `usage.rs` (last use, noted in memory and flushed
+//! by the sweeper).
 
 #[cfg(test)]
 mod access_tests;
@@ -22,12 +24,14 @@ mod cache;
 pub mod check;
 mod crypto;
 pub mod error;
+mod export;
 mod grants;
 mod import;
 mod keys;
 pub mod policy;
 #[cfg(test)]
 mod race_tests;
+mod random;
 mod rotation;
 mod rules;
 pub mod seed;
@@ -44,14 +48,18 @@ use base64::Engine as _;
 use base64::engine::general_purpose::STANDARD as B64;
 
 pub use crypto::{
-    DataKey, Decrypted, Encrypted, MAX_DATA_KEY, MAX_PLAINTEXT, ReEncryptSide, ReEncrypted,
+    DataKey, Decrypted, Encrypted, MAX_DATA_KEY, MAX_PLAINTEXT, ReEncryptSide, ReEncryptSource,
+    ReEncrypted,
 };
 pub use error::{Error, Result, Unusable};
+pub use export::{ExportTarget, Exported, GeneratedExport};
 pub use grants::{GrantInput, GrantRef, IssuedGrant};
 pub use import::{ImportOptions, ImportParameters, ImportType, MaterialSelector, TOKEN_LIFETIME};
 pub use keys::{CreateKeyInput, MAX_DESCRIPTION};
+pub use random::{MAX_PASSWORD, MIN_PASSWORD, PUNCTUATION, PasswordRules};
 pub use rotation::{DEFAULT_ROTATION_INTERVAL, OnDemandLimit};
 pub use rules::{Rules, StateAfterCancel};
+pub use tags::Untag;
 pub use usage::LastUsage;
 
 use crate::clock::Clock;
