@@ -6,7 +6,7 @@ use serde::Serialize;
 
 use super::RULES;
 use super::error::{AliyunError, ErrorCode};
-use super::fields::{Field, PageNumber, Ranged, params};
+use super::fields::{Field, Flag, PageNumber, Ranged, params};
 use super::keys::{Empty, offset, paging};
 use super::params::Params;
 use super::wire;
@@ -32,22 +32,16 @@ pub struct Interval(#[schemars(with = "IntervalSchema")] pub i64);
 struct IntervalSchema(#[allow(dead_code)] String);
 
 impl Interval {
-    /// Parses `<n>d|h|m|s`.
+    /// Parses `<n>d|h|m|s`: the clock's duration grammar, with the unit required and no
+    /// sign.
     #[must_use]
     pub fn parse(raw: &str) -> Option<i64> {
         let raw = raw.trim();
-        let (digits, unit) = raw.split_at_checked(raw.len().checked_sub(1)?)?;
-        let scale = match unit {
-            "d" => 86_400,
-            "h" => 3_600,
-            "m" => 60,
-            "s" => 1,
-            _ => return None,
-        };
-        if digits.is_empty() || !digits.bytes().all(|b| b.is_ascii_digit()) {
-            return None;
-        }
-        digits.parse::<i64>().ok()?.checked_mul(scale)
+        let unsigned = raw.starts_with(|c: char| c.is_ascii_digit());
+        let with_unit = raw.ends_with(['d', 'h', 'm', 's']);
+        (unsigned && with_unit)
+            .then(|| crate::clock::parse_duration(raw))
+            .flatten()
     }
 }
 
@@ -227,17 +221,9 @@ pub struct RequiredFlag(pub bool);
 
 impl Field for RequiredFlag {
     fn field(p: &Params, name: &'static str) -> Result<Self, AliyunError> {
-        let raw = String::field(p, name)?;
-        if raw.eq_ignore_ascii_case("true") {
-            Ok(Self(true))
-        } else if raw.eq_ignore_ascii_case("false") {
-            Ok(Self(false))
-        } else {
-            Err(AliyunError::invalid_because(
-                name,
-                "It must be true or false.",
-            ))
-        }
+        // Present (`MissingParameter` otherwise), then read as any flag.
+        String::field(p, name)?;
+        Flag::field(p, name).map(|f| Self(f.0))
     }
 }
 

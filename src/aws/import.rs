@@ -63,6 +63,17 @@ closed_enum! {
 }
 enum_member!(ExpirationModel);
 
+impl ExpirationModel {
+    /// The model of imported material with expiry `expire` (`None` = never).
+    #[must_use]
+    pub const fn of(expire: Option<i64>) -> Self {
+        match expire {
+            Some(_) => Self::Expires,
+            None => Self::DoesNotExpire,
+        }
+    }
+}
+
 closed_enum! {
     /// `ImportType`.
     pub enum ImportType {

@@ -7,6 +7,7 @@ use serde::Serialize;
 
 use super::RULES;
 use super::error::AwsError;
+use super::import::ExpirationModel;
 use super::keys::{Empty, More, fail, page};
 use super::members::{Int, Str, enum_member, members};
 use super::wire::{KeyOnly, Scope};
@@ -225,10 +226,8 @@ fn entry(key: &KeyRecord, index: usize) -> Option<RotationsListEntry> {
             std::cmp::Ordering::Equal => "CURRENT",
             std::cmp::Ordering::Greater => "PENDING_ROTATION",
         },
-        expiration_model: (external && imported).then_some(match key.material_expire {
-            Some(_) => "KEY_MATERIAL_EXPIRES",
-            None => "KEY_MATERIAL_DOES_NOT_EXPIRE",
-        }),
+        expiration_model: (external && imported)
+            .then_some(ExpirationModel::of(key.material_expire).as_str()),
         valid_to: key.material_expire.filter(|_| external && imported),
         rotation_date: v.rotation.map(|_| v.created),
         rotation_type: v.rotation.map(|r| match r {

@@ -427,10 +427,8 @@ impl KeyMetadata {
             key_spec: SYMMETRIC_DEFAULT,
             encryption_algorithms: [SYMMETRIC_DEFAULT],
             multi_region: false,
-            expiration_model: external_with_material.then_some(match k.material_expire {
-                Some(_) => "KEY_MATERIAL_EXPIRES",
-                None => "KEY_MATERIAL_DOES_NOT_EXPIRE",
-            }),
+            expiration_model: external_with_material
+                .then_some(super::import::ExpirationModel::of(k.material_expire).as_str()),
             valid_to: k.material_expire.filter(|_| external_with_material),
             pending_deletion_window_in_days: k
                 .pending_window_days

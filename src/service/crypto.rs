@@ -60,7 +60,7 @@ fn aad(header: &[u8], context: &EncryptionContext) -> Vec<u8> {
 }
 
 /// Refuses keys that cannot do cryptography now.
-fn usable(key: &KeyRecord) -> Result<()> {
+pub(super) fn usable(key: &KeyRecord) -> Result<()> {
     match key.state {
         KeyState::Enabled => Ok(()),
         KeyState::Disabled => Err(Error::Unusable(Unusable::Disabled)),

@@ -25,16 +25,8 @@ pub enum OnDemandLimit {
     MaxRotations(usize),
 }
 
-/// Refuses keys that cannot rotate now: only Enabled keys do.
-fn must_be_enabled(key: &KeyRecord) -> Result<()> {
-    use super::Unusable;
-    match key.state {
-        KeyState::Enabled => Ok(()),
-        KeyState::Disabled => Err(Error::Unusable(Unusable::Disabled)),
-        KeyState::PendingDeletion => Err(Error::Unusable(Unusable::PendingDeletion)),
-        KeyState::PendingImport => Err(Error::Unusable(Unusable::NoMaterial)),
-    }
-}
+/// Refuses keys that cannot rotate now: only Enabled keys do, as only they can encrypt.
+use super::crypto::usable as must_be_enabled;
 
 impl Kms {
     /// Appends a version with fresh material and makes it primary (KMS-origin keys).

@@ -44,8 +44,13 @@ impl Kms {
     /// Notes a successful use of `key_id`, in memory only.
     pub(super) fn note_use(&self, key_id: &str, operation: UseOperation) {
         let at = self.clock.now();
+        let used = KeyUse { at, operation };
         if let Ok(mut uses) = self.uses.lock() {
-            uses.insert(key_id.to_owned(), KeyUse { at, operation });
+            // A key used again since the last flush costs no allocation.
+            match uses.get_mut(key_id) {
+                Some(noted) => *noted = used,
+                None => drop(uses.insert(key_id.to_owned(), used)),
+            }
         }
     }
 

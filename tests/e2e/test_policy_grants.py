@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 import os
 import subprocess
+import sys
 import time
 from pathlib import Path
 
@@ -18,9 +19,8 @@ from qkms_harness import AK_ID, AK_SECRET, expect_error, make_caller
 
 REGION = "us-east-1"
 ACCOUNT = "111122223333"
-AWS_CLI = Path(__file__).resolve().parents[2] / ".venv" / "bin" / "aws"
-if not AWS_CLI.exists():
-    AWS_CLI = Path("/work/main/.venv/bin/aws")
+# The AWS CLI of the interpreter running the tests (scripts/test installs it in the venv).
+AWS_CLI = Path(sys.executable).with_name("aws")
 
 # An odd layout on purpose: byte-exact storage must keep it.
 POLICY = ('{ "Version":"2012-10-17",\n\t"Statement": [ {"Sid":"x","Effect":"Allow",'
