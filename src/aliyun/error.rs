@@ -190,6 +190,12 @@ impl From<Error> for AliyunError {
                 ),
             ),
             Error::InvalidParameter { name, reason } => Self::invalid_because(name, &reason),
+            // The service documents no code for a usage or algorithm mismatch; the crypto
+            // sheet's choice is InvalidParameter (README decisions).
+            Error::IncompatibleUsage(why) => Self::invalid_because("KeyId", &format!("{why}.")),
+            Error::IncompatibleAlgorithm(why) => {
+                Self::invalid_because("Algorithm", &format!("{why}."))
+            }
             Error::TooManyTags { max } => {
                 Self::invalid_because("Tags", &format!("A key has at most {max} tags."))
             }

@@ -19,14 +19,60 @@ closed_enum! {
         Aes256 = "Aliyun_AES_256",
         /// SM4 (SM4-GCM).
         Sm4 = "Aliyun_SM4",
+        /// RSA 2048.
+        Rsa2048 = "RSA_2048",
+        /// RSA 3072.
+        Rsa3072 = "RSA_3072",
+        /// RSA 4096 (made through the AWS dialect).
+        Rsa4096 = "RSA_4096",
+        /// NIST P-256.
+        EcP256 = "EC_P256",
+        /// NIST P-384 (made through the AWS dialect).
+        EcP384 = "EC_P384",
+        /// NIST P-521 (made through the AWS dialect).
+        EcP521 = "EC_P521",
+        /// secp256k1.
+        EcP256k = "EC_P256K",
+        /// SM2.
+        EcSm2 = "EC_SM2",
+        /// HMAC-SHA-224.
+        Hmac224 = "HMAC_SHA_224",
+        /// HMAC-SHA-256.
+        Hmac256 = "HMAC_SHA_256",
+        /// HMAC-SHA-384.
+        Hmac384 = "HMAC_SHA_384",
+        /// HMAC-SHA-512.
+        Hmac512 = "HMAC_SHA_512",
+        /// HMAC-SM3.
+        HmacSm3 = "HMAC_SM3",
+        /// ML-DSA-44 (made through the AWS dialect).
+        MlDsa44 = "ML_DSA_44",
+        /// ML-DSA-65 (made through the AWS dialect).
+        MlDsa65 = "ML_DSA_65",
+        /// ML-DSA-87 (made through the AWS dialect).
+        MlDsa87 = "ML_DSA_87",
+        /// ML-KEM-512 (made through the AWS dialect).
+        MlKem512 = "ML_KEM_512",
+        /// ML-KEM-768 (made through the AWS dialect).
+        MlKem768 = "ML_KEM_768",
+        /// ML-KEM-1024 (made through the AWS dialect).
+        MlKem1024 = "ML_KEM_1024",
     }
 }
 
 closed_enum! {
     /// `KeyUsage`.
     pub enum KeyUsage {
-        /// Symmetric encryption.
+        /// Encryption (symmetric, RSA-OAEP, SM2PKE).
         EncryptDecrypt = "ENCRYPT/DECRYPT",
+        /// Signing.
+        SignVerify = "SIGN/VERIFY",
+        /// HMAC.
+        GenerateVerifyMac = "GENERATE/VERIFY_MAC",
+        /// ECDH (made through the AWS dialect).
+        KeyAgreement = "KEY_AGREEMENT",
+        /// ML-KEM (made through the AWS dialect).
+        KeyEncapsulation = "ENCAPSULATE/DECAPSULATE",
     }
 }
 enum_field!(KeyUsage);
@@ -69,8 +115,13 @@ closed_enum! {
 
 enum_schema!(KeyState);
 
-same_variants!(KeySpec <=> model::KeySpec { Aes256, Sm4 });
-same_variants!(KeyUsage <=> model::KeyUsage { EncryptDecrypt });
+same_variants!(KeySpec <=> model::KeySpec {
+    Aes256, Sm4, Rsa2048, Rsa3072, Rsa4096, EcP256, EcP384, EcP521, EcP256k, EcSm2, Hmac224,
+    Hmac256, Hmac384, Hmac512, HmacSm3, MlDsa44, MlDsa65, MlDsa87, MlKem512, MlKem768, MlKem1024
+});
+same_variants!(KeyUsage <=> model::KeyUsage {
+    EncryptDecrypt, SignVerify, GenerateVerifyMac, KeyAgreement, KeyEncapsulation
+});
 same_variants!(Origin <=> model::Origin { Kms, External });
 same_variants!(ProtectionLevel <=> model::ProtectionLevel { Software, Hsm });
 same_variants!(KeyState <=> model::KeyState { Enabled, Disabled, PendingDeletion, PendingImport });

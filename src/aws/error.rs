@@ -195,6 +195,9 @@ impl AwsError {
                 ),
             ),
             Error::Unsupported(why) => Self::new(X::UnsupportedOperation, format!("{arn}: {why}.")),
+            Error::IncompatibleUsage(why) | Error::IncompatibleAlgorithm(why) => {
+                Self::new(X::InvalidKeyUsage, format!("{arn}: {why}."))
+            }
             Error::LimitExceeded(why) => Self::new(X::LimitExceeded, format!("{arn}: {why}.")),
             Error::AliasAlreadyExists => Self::new(
                 X::AlreadyExists,

@@ -36,6 +36,17 @@ pub enum Aead {
 pub struct AeadError;
 
 impl Aead {
+    /// The AEAD a symmetric key of `spec` encrypts with; `None` for every other spec.
+    /// (Here rather than on `KeySpec`, so that the model stays a leaf module.)
+    #[must_use]
+    pub const fn of(spec: crate::model::KeySpec) -> Option<Self> {
+        match spec {
+            crate::model::KeySpec::Aes256 => Some(Self::Aes256Gcm),
+            crate::model::KeySpec::Sm4 => Some(Self::Sm4Gcm),
+            _ => None,
+        }
+    }
+
     /// Key length in bytes.
     #[must_use]
     pub const fn key_len(self) -> usize {

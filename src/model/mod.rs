@@ -7,7 +7,6 @@ use std::collections::BTreeMap;
 
 use serde::{Deserialize, Serialize};
 
-use crate::crypto::aead::Aead;
 use crate::enums::{closed_enum, serde_by_name};
 
 closed_enum!(
@@ -17,35 +16,281 @@ closed_enum!(
         Aes256 = "Aliyun_AES_256",
         /// 128-bit SM4 key, used with SM4-GCM.
         Sm4 = "Aliyun_SM4",
+        /// RSA, 2048-bit modulus.
+        Rsa2048 = "RSA_2048",
+        /// RSA, 3072-bit modulus.
+        Rsa3072 = "RSA_3072",
+        /// RSA, 4096-bit modulus.
+        Rsa4096 = "RSA_4096",
+        /// NIST P-256 (prime256v1).
+        EcP256 = "EC_P256",
+        /// NIST P-384.
+        EcP384 = "EC_P384",
+        /// NIST P-521.
+        EcP521 = "EC_P521",
+        /// SECG secp256k1.
+        EcP256k = "EC_P256K",
+        /// The ShangMi curve SM2 (GB/T 32918).
+        EcSm2 = "EC_SM2",
+        /// HMAC with SHA-224 (a 28-byte key).
+        Hmac224 = "HMAC_SHA_224",
+        /// HMAC with SHA-256 (a 32-byte key).
+        Hmac256 = "HMAC_SHA_256",
+        /// HMAC with SHA-384 (a 48-byte key).
+        Hmac384 = "HMAC_SHA_384",
+        /// HMAC with SHA-512 (a 64-byte key).
+        Hmac512 = "HMAC_SHA_512",
+        /// HMAC with SM3 (a 32-byte key).
+        HmacSm3 = "HMAC_SM3",
+        /// ML-DSA-44 (FIPS 204).
+        MlDsa44 = "ML_DSA_44",
+        /// ML-DSA-65 (FIPS 204).
+        MlDsa65 = "ML_DSA_65",
+        /// ML-DSA-87 (FIPS 204).
+        MlDsa87 = "ML_DSA_87",
+        /// ML-KEM-512 (FIPS 203).
+        MlKem512 = "ML_KEM_512",
+        /// ML-KEM-768 (FIPS 203).
+        MlKem768 = "ML_KEM_768",
+        /// ML-KEM-1024 (FIPS 203).
+        MlKem1024 = "ML_KEM_1024",
     }
 );
 serde_by_name!(KeySpec);
 
 impl KeySpec {
-    /// The AEAD the key encrypts with.
+    /// True for the symmetric encryption specs.
     #[must_use]
-    pub const fn aead(self) -> Aead {
+    pub const fn is_symmetric(self) -> bool {
+        matches!(self, Self::Aes256 | Self::Sm4)
+    }
+
+    /// True for the HMAC specs.
+    #[must_use]
+    pub const fn is_hmac(self) -> bool {
+        self.mac_algorithm().is_some()
+    }
+
+    /// True for key pairs (RSA, elliptic curves, ML-DSA, ML-KEM).
+    #[must_use]
+    pub const fn is_asymmetric(self) -> bool {
+        !self.is_symmetric() && !self.is_hmac()
+    }
+
+    /// Length of raw secret material in bytes: the symmetric key or the HMAC key; `None`
+    /// for key pairs, whose material is a PKCS #8 private key.
+    #[must_use]
+    pub const fn secret_len(self) -> Option<usize> {
         match self {
-            Self::Aes256 => Aead::Aes256Gcm,
-            Self::Sm4 => Aead::Sm4Gcm,
+            Self::Aes256 | Self::Hmac256 | Self::HmacSm3 => Some(32),
+            Self::Sm4 => Some(16),
+            Self::Hmac224 => Some(28),
+            Self::Hmac384 => Some(48),
+            Self::Hmac512 => Some(64),
+            _ => None,
         }
     }
 
-    /// Material length in bytes.
+    /// The lengths imported raw material may have: exactly [`Self::secret_len`] for the
+    /// symmetric specs; for HMAC, from the digest length up to the hash's block size, as
+    /// AWS documents for imported HMAC keys (HMAC_224/256: 28/32–64 bytes, HMAC_384/512:
+    /// 48/64–128).
     #[must_use]
-    pub const fn material_len(self) -> usize {
-        self.aead().key_len()
+    pub const fn import_len(self) -> Option<(usize, usize)> {
+        match (self.secret_len(), self) {
+            (Some(n), Self::Hmac224 | Self::Hmac256 | Self::HmacSm3) => Some((n, 64)),
+            (Some(n), Self::Hmac384 | Self::Hmac512) => Some((n, 128)),
+            (Some(n), _) => Some((n, n)),
+            (None, _) => None,
+        }
+    }
+
+    /// The usages the spec allows; the first is the default.
+    #[must_use]
+    pub const fn usages(self) -> &'static [KeyUsage] {
+        use KeyUsage::{
+            EncryptDecrypt, GenerateVerifyMac, KeyAgreement, KeyEncapsulation, SignVerify,
+        };
+        match self {
+            Self::Aes256 | Self::Sm4 => &[EncryptDecrypt],
+            Self::Rsa2048 | Self::Rsa3072 | Self::Rsa4096 => &[EncryptDecrypt, SignVerify],
+            Self::EcP256k | Self::MlDsa44 | Self::MlDsa65 | Self::MlDsa87 => &[SignVerify],
+            Self::EcP256 | Self::EcP384 | Self::EcP521 => &[SignVerify, KeyAgreement],
+            Self::EcSm2 => &[EncryptDecrypt, SignVerify, KeyAgreement],
+            Self::Hmac224 | Self::Hmac256 | Self::Hmac384 | Self::Hmac512 | Self::HmacSm3 => {
+                &[GenerateVerifyMac]
+            }
+            Self::MlKem512 | Self::MlKem768 | Self::MlKem1024 => &[KeyEncapsulation],
+        }
+    }
+
+    /// The signing algorithms of a SIGN/VERIFY key of this spec.
+    #[must_use]
+    pub const fn signing_algorithms(self) -> &'static [SigningAlgorithm] {
+        use SigningAlgorithm as S;
+        match self {
+            Self::Rsa2048 | Self::Rsa3072 | Self::Rsa4096 => &[
+                S::RsaPssSha256,
+                S::RsaPssSha384,
+                S::RsaPssSha512,
+                S::RsaPkcs1Sha256,
+                S::RsaPkcs1Sha384,
+                S::RsaPkcs1Sha512,
+            ],
+            Self::EcP256 | Self::EcP256k => &[S::EcdsaSha256],
+            Self::EcP384 => &[S::EcdsaSha384],
+            Self::EcP521 => &[S::EcdsaSha512],
+            Self::EcSm2 => &[S::Sm2Dsa],
+            Self::MlDsa44 | Self::MlDsa65 | Self::MlDsa87 => &[S::MlDsaShake256],
+            _ => &[],
+        }
+    }
+
+    /// The encryption algorithms of an ENCRYPT/DECRYPT key pair of this spec (empty for
+    /// symmetric keys, whose one algorithm each dialect names itself).
+    #[must_use]
+    pub const fn encryption_algorithms(self) -> &'static [AsymmetricAlgorithm] {
+        match self {
+            Self::Rsa2048 | Self::Rsa3072 | Self::Rsa4096 => &[
+                AsymmetricAlgorithm::RsaOaepSha1,
+                AsymmetricAlgorithm::RsaOaepSha256,
+            ],
+            Self::EcSm2 => &[AsymmetricAlgorithm::Sm2Pke],
+            _ => &[],
+        }
+    }
+
+    /// The one MAC algorithm of an HMAC spec.
+    #[must_use]
+    pub const fn mac_algorithm(self) -> Option<MacAlgorithm> {
+        match self {
+            Self::Hmac224 => Some(MacAlgorithm::HmacSha224),
+            Self::Hmac256 => Some(MacAlgorithm::HmacSha256),
+            Self::Hmac384 => Some(MacAlgorithm::HmacSha384),
+            Self::Hmac512 => Some(MacAlgorithm::HmacSha512),
+            Self::HmacSm3 => Some(MacAlgorithm::HmacSm3),
+            _ => None,
+        }
+    }
+
+    /// True for the curves that do ECDH on KEY_AGREEMENT keys.
+    #[must_use]
+    pub const fn key_agreement(self) -> bool {
+        matches!(
+            self,
+            Self::EcP256 | Self::EcP384 | Self::EcP521 | Self::EcSm2
+        )
     }
 }
 
 closed_enum!(
     /// What the key may be used for.
     pub enum KeyUsage {
-        /// Symmetric encryption and decryption.
+        /// Encryption and decryption (symmetric, RSA-OAEP, SM2PKE).
         EncryptDecrypt = "ENCRYPT/DECRYPT",
+        /// Signing and verification.
+        SignVerify = "SIGN/VERIFY",
+        /// HMAC generation and verification.
+        GenerateVerifyMac = "GENERATE/VERIFY_MAC",
+        /// ECDH key agreement.
+        KeyAgreement = "KEY_AGREEMENT",
+        /// ML-KEM encapsulation and decapsulation.
+        KeyEncapsulation = "ENCAPSULATE/DECAPSULATE",
     }
 );
 serde_by_name!(KeyUsage);
+
+closed_enum!(
+    /// A signing algorithm (named as AWS names them; the Aliyun dialect maps its own).
+    pub enum SigningAlgorithm {
+        /// RSASSA-PSS, SHA-256, MGF1-SHA-256, salt 32.
+        RsaPssSha256 = "RSASSA_PSS_SHA_256",
+        /// RSASSA-PSS, SHA-384, MGF1-SHA-384, salt 48.
+        RsaPssSha384 = "RSASSA_PSS_SHA_384",
+        /// RSASSA-PSS, SHA-512, MGF1-SHA-512, salt 64.
+        RsaPssSha512 = "RSASSA_PSS_SHA_512",
+        /// RSASSA-PKCS1-v1_5 with SHA-256.
+        RsaPkcs1Sha256 = "RSASSA_PKCS1_V1_5_SHA_256",
+        /// RSASSA-PKCS1-v1_5 with SHA-384.
+        RsaPkcs1Sha384 = "RSASSA_PKCS1_V1_5_SHA_384",
+        /// RSASSA-PKCS1-v1_5 with SHA-512.
+        RsaPkcs1Sha512 = "RSASSA_PKCS1_V1_5_SHA_512",
+        /// ECDSA with SHA-256 (DER signature).
+        EcdsaSha256 = "ECDSA_SHA_256",
+        /// ECDSA with SHA-384 (DER signature).
+        EcdsaSha384 = "ECDSA_SHA_384",
+        /// ECDSA with SHA-512 (DER signature).
+        EcdsaSha512 = "ECDSA_SHA_512",
+        /// SM2 signature over e = SM3(Z_A ‖ M) (DER signature).
+        Sm2Dsa = "SM2DSA",
+        /// ML-DSA (pure, empty context).
+        MlDsaShake256 = "ML_DSA_SHAKE_256",
+    }
+);
+serde_by_name!(SigningAlgorithm);
+
+impl SigningAlgorithm {
+    /// Length of the digest the algorithm signs (for ML-DSA: of `mu`).
+    #[must_use]
+    pub const fn digest_len(self) -> usize {
+        match self {
+            Self::RsaPssSha256 | Self::RsaPkcs1Sha256 | Self::EcdsaSha256 | Self::Sm2Dsa => 32,
+            Self::RsaPssSha384 | Self::RsaPkcs1Sha384 | Self::EcdsaSha384 => 48,
+            Self::RsaPssSha512 | Self::RsaPkcs1Sha512 | Self::EcdsaSha512 | Self::MlDsaShake256 => {
+                64
+            }
+        }
+    }
+}
+
+closed_enum!(
+    /// A public-key encryption algorithm.
+    pub enum AsymmetricAlgorithm {
+        /// RSAES-OAEP with SHA-1 and MGF1-SHA-1, empty label.
+        RsaOaepSha1 = "RSAES_OAEP_SHA_1",
+        /// RSAES-OAEP with SHA-256 and MGF1-SHA-256, empty label.
+        RsaOaepSha256 = "RSAES_OAEP_SHA_256",
+        /// SM2 public-key encryption (GB/T 32918.4).
+        Sm2Pke = "SM2PKE",
+    }
+);
+serde_by_name!(AsymmetricAlgorithm);
+
+impl AsymmetricAlgorithm {
+    /// The largest plaintext a key of `spec` encrypts with this algorithm (OAEP:
+    /// k − 2·hLen − 2; SM2PKE: the service's 6047 bytes).
+    #[must_use]
+    pub const fn max_plaintext(self, spec: KeySpec) -> usize {
+        let k: usize = match spec {
+            KeySpec::Rsa2048 => 256,
+            KeySpec::Rsa3072 => 384,
+            KeySpec::Rsa4096 => 512,
+            _ => 0,
+        };
+        match self {
+            Self::RsaOaepSha1 => k.saturating_sub(42),
+            Self::RsaOaepSha256 => k.saturating_sub(66),
+            Self::Sm2Pke => 6047,
+        }
+    }
+}
+
+closed_enum!(
+    /// A MAC algorithm.
+    pub enum MacAlgorithm {
+        /// HMAC-SHA-224.
+        HmacSha224 = "HMAC_SHA_224",
+        /// HMAC-SHA-256.
+        HmacSha256 = "HMAC_SHA_256",
+        /// HMAC-SHA-384.
+        HmacSha384 = "HMAC_SHA_384",
+        /// HMAC-SHA-512.
+        HmacSha512 = "HMAC_SHA_512",
+        /// HMAC-SM3.
+        HmacSm3 = "HMAC_SM3",
+    }
+);
+serde_by_name!(MacAlgorithm);
 
 closed_enum!(
     /// Where the key material comes from.

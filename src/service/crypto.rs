@@ -6,7 +6,7 @@
 
 use super::{CachedKey, Error, Kms, Result, Unusable};
 use crate::crypto::SecretBytes;
-use crate::crypto::aead::NONCE_LEN;
+use crate::crypto::aead::{Aead, NONCE_LEN};
 use crate::crypto::blob::CiphertextBlob;
 use crate::model::{EncryptionContext, KeyRecord, KeyRef, KeyState, UseOperation};
 
@@ -135,7 +135,12 @@ impl Kms {
             .materials
             .get(version)
             .ok_or(Error::Unusable(Unusable::NoMaterial))?;
-        let aead = record.spec.aead();
+        let aead = Aead::of(record.spec).ok_or_else(|| {
+            Error::IncompatibleUsage(format!(
+                "{} keys do not encrypt symmetrically",
+                record.spec.as_str()
+            ))
+        })?;
         let header = CiphertextBlob::header(aead, &record.key_id, version)
             .map_err(|_| Error::internal("key or version ID too long for a blob"))?;
         let mut nonce = [0u8; NONCE_LEN];
@@ -183,7 +188,9 @@ impl Kms {
         let key = self.cached(&parsed.key_id)?;
         let record = &key.record;
         usable(record)?;
-        if record.spec.aead() != parsed.aead || record.version(&parsed.key_version_id).is_none() {
+        if Aead::of(record.spec) != Some(parsed.aead)
+            || record.version(&parsed.key_version_id).is_none()
+        {
             return Err(Error::InvalidCiphertext);
         }
         let material = key

@@ -84,6 +84,12 @@ pub enum Error {
     /// A per-key quota other than tags and aliases (why, for the message).
     #[error("limit exceeded: {0}")]
     LimitExceeded(String),
+    /// The key's usage or spec does not allow the operation (why, for the message).
+    #[error("incompatible key usage: {0}")]
+    IncompatibleUsage(String),
+    /// The algorithm does not go with the key's spec (why, for the message).
+    #[error("incompatible algorithm: {0}")]
+    IncompatibleAlgorithm(String),
     /// An alias with that name exists.
     #[error("alias already exists")]
     AliasAlreadyExists,

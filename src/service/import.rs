@@ -18,7 +18,7 @@ use crate::crypto::SecretBytes;
 use crate::crypto::pool::PoolError;
 use crate::crypto::token::{self, TokenHeader};
 use crate::crypto::wrap::{WrappingAlgorithm, WrappingKey, WrappingKeySpec};
-use crate::model::{KeyRecord, KeyRef, KeyState, Origin};
+use crate::model::{KeyRecord, KeyRef, KeySpec, KeyState, Origin};
 
 /// How long an import token (and its public key) is valid: 24 hours.
 pub const TOKEN_LIFETIME: i64 = 24 * 3600;
@@ -76,6 +76,17 @@ struct Token {
     algorithm: WrappingAlgorithm,
     expires: i64,
     wrapping_key: WrappingKey,
+}
+
+/// Checks imported (or seeded) material against the key spec: the raw key of a
+/// symmetric or HMAC spec, the PKCS #8 private key of a key pair.
+pub(crate) fn check_material(spec: KeySpec, material: SecretBytes) -> Result<SecretBytes> {
+    match spec.import_len() {
+        Some((min, max)) if (min..=max).contains(&material.len()) => Ok(material),
+        Some(_) => Err(Error::InvalidKeyMaterial),
+        None => crate::crypto::asym::check_private(spec, material.expose())
+            .map_err(|_| Error::InvalidKeyMaterial),
+    }
 }
 
 fn require_external(key: &KeyRecord) -> Result<()> {
@@ -238,9 +249,7 @@ impl Kms {
             .wrapping_key
             .unwrap(token.algorithm, encrypted_material)
             .map_err(|_| Error::UnwrapFailed)?;
-        if material.len() != key.spec.material_len() {
-            return Err(Error::InvalidKeyMaterial);
-        }
+        let material = check_material(key.spec, material)?;
         let fingerprint = self.fingerprint(&key.key_id, &material);
         if material_id.is_some_and(|given| given != fingerprint) {
             return Err(Error::InvalidKeyMaterial);

@@ -39,6 +39,20 @@ pub const MAX_DESCRIPTION: usize = 8192;
 const MAX_RANDOM: usize = 1024;
 
 impl Kms {
+    /// Fresh material of `spec`: random bytes for symmetric and HMAC keys, a new key pair
+    /// (PKCS #8) for the others.
+    ///
+    /// # Errors
+    /// Entropy or library failures.
+    pub(super) fn new_material(&self, spec: KeySpec) -> Result<SecretBytes> {
+        if let Some(len) = spec.secret_len() {
+            let mut material = SecretBytes::new(vec![0u8; len]);
+            self.random_secret(&mut material)?;
+            return Ok(material);
+        }
+        crate::crypto::asym::generate(spec, self.entropy.as_ref()).map_err(Error::internal)
+    }
+
     /// A new key record of `input` with fresh IDs: KMS-origin keys with fresh material and
     /// Enabled, EXTERNAL keys PendingImport without material.
     fn new_record(&self, input: CreateKeyInput) -> Result<KeyRecord> {
@@ -47,8 +61,7 @@ impl Kms {
         let version_id = self.new_uuid()?;
         let (state, sealed_material) = match input.origin {
             Origin::Kms => {
-                let mut material = SecretBytes::new(vec![0u8; input.spec.material_len()]);
-                self.random_secret(&mut material)?;
+                let material = self.new_material(input.spec)?;
                 (
                     KeyState::Enabled,
                     Some(self.seal_material(&key_id, &version_id, &material)?),
@@ -92,6 +105,22 @@ impl Kms {
     /// [`Error::InvalidParameter`] for EXTERNAL with automatic rotation, or a description
     /// that is too long.
     pub fn create_key(&self, input: CreateKeyInput) -> Result<KeyRecord> {
+        if !input.spec.usages().contains(&input.usage) {
+            return Err(Error::invalid(
+                "KeyUsage",
+                format!(
+                    "{} keys do not support {}",
+                    input.spec.as_str(),
+                    input.usage.as_str()
+                ),
+            ));
+        }
+        if input.enable_automatic_rotation && !input.spec.is_symmetric() {
+            return Err(Error::invalid(
+                "EnableAutomaticRotation",
+                "only symmetric keys rotate automatically",
+            ));
+        }
         if input.origin == Origin::External && input.enable_automatic_rotation {
             return Err(Error::invalid(
                 "EnableAutomaticRotation",

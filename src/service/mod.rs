@@ -20,6 +20,7 @@
 #[cfg(test)]
 mod access_tests;
 mod aliases;
+mod asymmetric;
 mod cache;
 pub mod check;
 mod crypto;
@@ -47,6 +48,10 @@ use std::sync::{Arc, Mutex};
 use base64::Engine as _;
 use base64::engine::general_purpose::STANDARD as B64;
 
+pub use asymmetric::{
+    Checked, DataKeyPair, Encapsulated, MAX_MAC_MESSAGE, MAX_MESSAGE, MacOut, PublicKeyOut,
+    SharedSecretOut, SignInput, Signed,
+};
 pub use crypto::{
     DataKey, Decrypted, Encrypted, MAX_DATA_KEY, MAX_PLAINTEXT, ReEncryptSide, ReEncryptSource,
     ReEncrypted,

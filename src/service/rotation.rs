@@ -9,7 +9,6 @@
 //! second and at once when the admin endpoint moves the clock.
 
 use super::{Error, Kms, Result, Rules};
-use crate::crypto::SecretBytes;
 use crate::model::{KeyRecord, KeyRef, KeyState, KeyVersion, Origin, RotationKind, RotationPolicy};
 
 /// Rotation interval when none is given: 365 days (both APIs' default).
@@ -32,8 +31,7 @@ impl Kms {
     /// Appends a version with fresh material and makes it primary (KMS-origin keys).
     fn add_fresh_version(&self, key: &mut KeyRecord, now: i64, kind: RotationKind) -> Result<()> {
         let version_id = self.new_uuid()?;
-        let mut material = SecretBytes::new(vec![0u8; key.spec.material_len()]);
-        self.random_secret(&mut material)?;
+        let material = self.new_material(key.spec)?;
         let sealed = self.seal_material(&key.key_id, &version_id, &material)?;
         key.versions.push(KeyVersion {
             sealed_material: Some(sealed),

@@ -5,7 +5,8 @@
 //! ```toml
 //! [[keys]]
 //! key_id = "00000000-0000-4000-8000-000000000001"
-//! key_spec = "Aliyun_AES_256"        # or Aliyun_SM4; SYMMETRIC_DEFAULT is Aliyun_AES_256
+//! key_spec = "Aliyun_AES_256"        # or any spec CreateKey takes (RSA_2048, EC_SM2, HMAC_SHA_256, …)
+//! key_usage = "ENCRYPT/DECRYPT"      # default: the spec's default usage
 //! origin = "Aliyun_KMS"              # or EXTERNAL (AWS_KMS is Aliyun_KMS)
 //! description = "fixture key"
 //! state = "Enabled"                  # Enabled | Disabled | PendingDeletion | PendingImport
@@ -58,9 +59,13 @@ pub struct SeedFile {
 pub struct SeedKey {
     /// The fixed key ID.
     pub key_id: String,
-    /// `Aliyun_AES_256` (default), `Aliyun_SM4`, or `SYMMETRIC_DEFAULT`.
+    /// `Aliyun_AES_256` (default), `SYMMETRIC_DEFAULT`, or any other spec CreateKey
+    /// takes, in the Aliyun spelling.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub key_spec: Option<String>,
+    /// The key usage (`ENCRYPT/DECRYPT`, `SIGN/VERIFY`, …); default: the spec's first.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub key_usage: Option<String>,
     /// `Aliyun_KMS` (default; `AWS_KMS` is the same) or `EXTERNAL`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub origin: Option<String>,
@@ -196,19 +201,14 @@ fn seed_material(id: &str, spec: KeySpec, v: &SeedVersion) -> Result<Option<Secr
             ));
         }
     };
-    if let Some(m) = &material
-        && m.len() != spec.material_len()
-    {
-        return Err(conflict(
-            id,
-            &format!(
-                "{} material must be {} bytes",
-                spec.as_str(),
-                spec.material_len()
-            ),
-        ));
+    // Symmetric and HMAC material is the raw key; a key pair's is its PKCS #8 DER private
+    // key, as `qkms export` writes it.
+    match material {
+        Some(m) => super::import::check_material(spec, m)
+            .map(Some)
+            .map_err(|_| conflict(id, &format!("material is not a {} key", spec.as_str()))),
+        None => Ok(None),
     }
-    Ok(material)
 }
 
 /// A seeded key's state, deletion date and material expiry, checked against each other.
@@ -286,11 +286,7 @@ impl Kms {
         if versions.is_empty() {
             versions.push(KeyVersion::new(derived_version_id(id, 0), created));
             materials.push(match origin {
-                Origin::Kms => {
-                    let mut m = SecretBytes::new(vec![0u8; spec.material_len()]);
-                    self.random_secret(&mut m)?;
-                    Some(m)
-                }
+                Origin::Kms => Some(self.new_material(spec)?),
                 Origin::External => None,
             });
         }
@@ -320,6 +316,12 @@ impl Kms {
                 KeySpec::parse(s).ok_or_else(|| conflict(id, &format!("unknown key_spec {s:?}")))?
             }
         };
+        let usage = match seed.key_usage.as_deref() {
+            None => spec.usages()[0],
+            Some(u) => KeyUsage::parse(u)
+                .filter(|u| spec.usages().contains(u))
+                .ok_or_else(|| conflict(id, &format!("key_usage {u:?} does not fit the spec")))?,
+        };
         let origin = match seed.origin.as_deref().unwrap_or("Aliyun_KMS") {
             "AWS_KMS" => Origin::Kms,
             s => Origin::parse(s).ok_or_else(|| conflict(id, &format!("unknown origin {s:?}")))?,
@@ -339,7 +341,7 @@ impl Kms {
                 key_id: id.to_owned(),
                 revision: 0,
                 spec,
-                usage: KeyUsage::EncryptDecrypt,
+                usage,
                 origin,
                 protection_level: ProtectionLevel::Software,
                 description: seed.description.clone().unwrap_or_default(),
@@ -369,6 +371,7 @@ impl Kms {
         let id = &want.key_id;
         let fields = [
             ("key_spec", existing.spec != want.spec),
+            ("key_usage", existing.usage != want.usage),
             ("origin", existing.origin != want.origin),
             ("description", existing.description != want.description),
             ("state", existing.state != want.state),
@@ -512,6 +515,7 @@ impl Kms {
             out.keys.push(SeedKey {
                 key_id: key.key_id.clone(),
                 key_spec: Some(key.spec.as_str().to_owned()),
+                key_usage: Some(key.usage.as_str().to_owned()),
                 origin: Some(key.origin.as_str().to_owned()),
                 description: Some(key.description.clone()),
                 // Without material an EXTERNAL key can only be re-seeded as PendingImport
@@ -689,7 +693,13 @@ mod tests {
         for bad in [
             r#"[[keys]]
 key_id = "a"
-key_spec = "RSA_2048""#,
+key_spec = "RSA_2048"
+[[keys.versions]]
+material_hex = "00112233445566778899aabbccddeeff00112233445566778899aabbccddeeff""#,
+            r#"[[keys]]
+key_id = "a"
+key_spec = "EC_P256"
+key_usage = "ENCRYPT/DECRYPT""#,
             r#"[[keys]]
 key_id = "a"
 [[keys.versions]]
@@ -729,6 +739,25 @@ key_id = "a/b""#,
             .unwrap();
         a.disable_key(&KeyRef::plain(&made.key_id)).unwrap();
         a.enable_key(&KeyRef::plain(&made.key_id)).unwrap();
+        // A key pair round-trips too: its PKCS #8 private key is the material.
+        let pair = a
+            .create_key(crate::service::CreateKeyInput {
+                spec: KeySpec::EcP256,
+                usage: KeyUsage::SignVerify,
+                origin: Origin::Kms,
+                protection_level: ProtectionLevel::Software,
+                description: "pair".into(),
+                enable_automatic_rotation: false,
+                rotation_interval: None,
+                tags: BTreeMap::new(),
+                policy: None,
+            })
+            .unwrap();
+        let pair_ref = KeyRef::plain(&pair.key_id);
+        let digest = [7u8; 32];
+        let alg = crate::model::SigningAlgorithm::EcdsaSha256;
+        let input = crate::service::SignInput::Digest(&digest);
+        let signature = a.sign(&pair_ref, None, alg, input).unwrap().signature;
         let ct = a
             .encrypt(
                 &KeyRef::plain(&made.key_id),
@@ -749,6 +778,11 @@ key_id = "a/b""#,
             b"round trip"
         );
         assert_eq!(b.export_seed(true).unwrap(), exported);
+        assert!(
+            b.verify(&pair_ref, None, alg, input, &signature)
+                .unwrap()
+                .valid
+        );
         // Loading the export into the store it came from changes nothing.
         let report = a.load_seed(&exported).unwrap();
         assert_eq!(report.created, 0);
