@@ -359,8 +359,10 @@ pub fn sign(
         return Ok(s.as_ref().to_vec());
     }
     if let Some((sa, _)) = ml_dsa(spec) {
-        let SignInput::Message(msg) = input else {
-            return Err(AsymError::Unsupported);
+        let msg = match input {
+            SignInput::Message(msg) => msg,
+            SignInput::ExternalMu(mu) => return ml_dsa_mu::sign(spec, private, mu, entropy),
+            SignInput::Digest(_) => return Err(AsymError::Unsupported),
         };
         let key = sig::PqdsaKeyPair::from_pkcs8(sa, private).map_err(bad_key)?;
         let mut out = vec![0u8; sa.signature_len()];
@@ -401,6 +403,80 @@ fn sign_sm2(private: &[u8], input: SignInput<'_>, entropy: &dyn Entropy) -> Resu
     Ok(s.to_der().as_bytes().to_vec())
 }
 
+/// ML-DSA over an external μ (FIPS 204 Algorithm 7 line 6 computed by the caller), with
+/// RustCrypto's `ml-dsa`: AWS-LC signs and verifies whole messages only. The key is the
+/// same PKCS #8 (seed form) that AWS-LC writes, so both libraries sign with one key.
+mod ml_dsa_mu {
+    use ml_dsa::{MlDsa44, MlDsa65, MlDsa87, Signature, SigningKey};
+    use sm2::pkcs8::PrivateKeyInfoRef;
+
+    use super::{AsymError, Entropy, EntropyRng, KeySpec, Result};
+
+    fn mu(bytes: &[u8]) -> Result<[u8; 64]> {
+        bytes.try_into().map_err(|_| AsymError::BadInput)
+    }
+
+    // A macro per parameter set rather than a generic function: the crate's PKCS #8 bounds
+    // are several traits deep, and the three arms are otherwise identical.
+    macro_rules! with_key {
+        ($spec:expr, $private:expr, |$key:ident, $p:ident| $body:expr) => {{
+            let info = PrivateKeyInfoRef::try_from($private).map_err(|_| AsymError::BadKey)?;
+            match $spec {
+                KeySpec::MlDsa44 => {
+                    type $p = MlDsa44;
+                    let $key = SigningKey::<$p>::try_from(info).map_err(|_| AsymError::BadKey)?;
+                    $body
+                }
+                KeySpec::MlDsa65 => {
+                    type $p = MlDsa65;
+                    let $key = SigningKey::<$p>::try_from(info).map_err(|_| AsymError::BadKey)?;
+                    $body
+                }
+                KeySpec::MlDsa87 => {
+                    type $p = MlDsa87;
+                    let $key = SigningKey::<$p>::try_from(info).map_err(|_| AsymError::BadKey)?;
+                    $body
+                }
+                _ => Err(AsymError::Unsupported),
+            }
+        }};
+    }
+
+    /// Signs the 64-byte μ.
+    pub(super) fn sign(
+        spec: KeySpec,
+        private: &[u8],
+        m: &[u8],
+        entropy: &dyn Entropy,
+    ) -> Result<Vec<u8>> {
+        let m = mu(m)?.into();
+        with_key!(spec, private, |key, P| {
+            let s = key
+                .expanded_key()
+                .sign_mu_randomized(&m, &mut EntropyRng(entropy))
+                .map_err(|_| AsymError::Library)?;
+            Ok(s.encode().to_vec())
+        })
+    }
+
+    /// Verifies a signature over the 64-byte μ; one that does not decode is not valid.
+    pub(super) fn verify(
+        spec: KeySpec,
+        private: &[u8],
+        m: &[u8],
+        signature: &[u8],
+    ) -> Result<bool> {
+        let m = mu(m)?.into();
+        with_key!(spec, private, |key, P| {
+            let decoded = signature
+                .try_into()
+                .ok()
+                .and_then(|e| Signature::<P>::decode(e));
+            Ok(decoded.is_some_and(|s| key.expanded_key().verifying_key().verify_mu(&m, &s)))
+        })
+    }
+}
+
 /// Verifies `signature` with the public half of `private`. A signature that does not
 /// parse is simply not valid: `Ok(false)`.
 ///
@@ -431,8 +507,10 @@ pub fn verify(
         return Ok(key.verify_digest(&prehash(alg, input)?, signature).is_ok());
     }
     if let Some((_, va)) = ml_dsa(spec) {
-        let SignInput::Message(msg) = input else {
-            return Err(AsymError::Unsupported);
+        let msg = match input {
+            SignInput::Message(msg) => msg,
+            SignInput::ExternalMu(mu) => return ml_dsa_mu::verify(spec, private, mu, signature),
+            SignInput::Digest(_) => return Err(AsymError::Unsupported),
         };
         return Ok(sig::UnparsedPublicKey::new(va, &public)
             .verify(msg, signature)
@@ -728,6 +806,82 @@ mod tests {
                 }
             }
         }
+    }
+
+    /// An external μ (FIPS 204: SHAKE256(SHAKE256(pk, 64) ‖ 0 ‖ 0 ‖ M, 64)) signs like the
+    /// message it stands for: AWS-LC verifies the μ signature over the message, and the
+    /// μ path verifies AWS-LC's signature over the message.
+    #[test]
+    fn ml_dsa_external_mu_matches_the_message() {
+        let spec = KeySpec::MlDsa65;
+        let alg = SigningAlgorithm::MlDsaShake256;
+        let private = generate(spec, &OsEntropy).unwrap();
+        let spki = public_spki(spec, private.expose()).unwrap();
+        let info = spki::SubjectPublicKeyInfoRef::try_from(&spki[..]).unwrap();
+        let vk = ml_dsa::VerifyingKey::<ml_dsa::MlDsa65>::try_from(info).unwrap();
+        let mu_of = |m: &'static [u8]| -> [u8; 64] {
+            use ml_dsa::signature::digest::Update as _;
+            let mu = vk
+                .compute_mu(
+                    |h| {
+                        h.update(m);
+                        Ok(())
+                    },
+                    b"",
+                )
+                .unwrap();
+            mu.into()
+        };
+        let msg: &'static [u8] = b"external mu";
+        let mu = mu_of(msg);
+        let by_mu = sign(
+            spec,
+            private.expose(),
+            alg,
+            SignInput::ExternalMu(&mu),
+            &OsEntropy,
+        )
+        .unwrap();
+        assert!(verify(spec, private.expose(), alg, SignInput::Message(msg), &by_mu).unwrap());
+        let by_msg = sign(
+            spec,
+            private.expose(),
+            alg,
+            SignInput::Message(msg),
+            &OsEntropy,
+        )
+        .unwrap();
+        assert!(
+            verify(
+                spec,
+                private.expose(),
+                alg,
+                SignInput::ExternalMu(&mu),
+                &by_msg
+            )
+            .unwrap()
+        );
+        let other = mu_of(b"another");
+        assert!(
+            !verify(
+                spec,
+                private.expose(),
+                alg,
+                SignInput::ExternalMu(&other),
+                &by_msg
+            )
+            .unwrap()
+        );
+        assert!(
+            sign(
+                spec,
+                private.expose(),
+                alg,
+                SignInput::ExternalMu(&mu[..32]),
+                &OsEntropy
+            )
+            .is_err()
+        );
     }
 
     /// secp256k1 verification accepts the high-S twin of a signature (OpenSSL makes them).

@@ -177,22 +177,33 @@ impl Kms {
         match input {
             SignInput::Digest(d) if ml_dsa => Err(Error::invalid(
                 "MessageType",
-                format!("ML-DSA signs a RAW message or an EXTERNAL_MU, not a DIGEST ({} bytes)", d.len()),
+                format!(
+                    "ML-DSA signs a RAW message or an EXTERNAL_MU, not a DIGEST ({} bytes)",
+                    d.len()
+                ),
             )),
             SignInput::Digest(d) if d.len() != alg.digest_len() => Err(Error::invalid(
                 "Digest",
-                format!("{} needs a {}-byte digest, not {} bytes", alg.as_str(), alg.digest_len(), d.len()),
+                format!(
+                    "{} needs a {}-byte digest, not {} bytes",
+                    alg.as_str(),
+                    alg.digest_len(),
+                    d.len()
+                ),
             )),
-            SignInput::Message(m) if m.is_empty() || m.len() > MAX_MESSAGE => Err(Error::invalid(
-                "Message",
-                "must be 1 to 4096 bytes",
-            )),
+            SignInput::Message(m) if m.is_empty() || m.len() > MAX_MESSAGE => {
+                Err(Error::invalid("Message", "must be 1 to 4096 bytes"))
+            }
             SignInput::ExternalMu(_) if !ml_dsa => Err(Error::invalid(
                 "MessageType",
                 "EXTERNAL_MU is for ML-DSA keys only",
             )),
-            SignInput::ExternalMu(_) => Err(Error::Unsupported(
-                "EXTERNAL_MU signing is not available in this build: AWS-LC exposes ML-DSA over whole messages only".into(),
+            SignInput::ExternalMu(mu) if mu.len() != 64 => Err(Error::invalid(
+                "Message",
+                format!(
+                    "an EXTERNAL_MU message is the 64-byte mu, not {} bytes",
+                    mu.len()
+                ),
             )),
             _ => Ok(()),
         }
