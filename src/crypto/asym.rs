@@ -471,7 +471,7 @@ mod ml_dsa_mu {
             let decoded = signature
                 .try_into()
                 .ok()
-                .and_then(|e| Signature::<P>::decode(e));
+                .and_then(Signature::<P>::decode);
             Ok(decoded.is_some_and(|s| key.expanded_key().verifying_key().verify_mu(&m, &s)))
         })
     }
