@@ -176,14 +176,70 @@ pub fn generate(spec: KeySpec, entropy: &dyn Entropy) -> Result<SecretBytes> {
 /// [`Entropy`] is not). Both curves' orders are within 2^-32 of 2^256, so a retry is
 /// rare; 64 failures in a row means the entropy is broken.
 fn random_scalar<K>(entropy: &dyn Entropy, parse: impl Fn(&[u8]) -> Option<K>) -> Result<K> {
-    let mut buf = zeroize::Zeroizing::new([0u8; 32]);
+    random_scalar_of(32, entropy, parse)
+}
+
+/// As [`random_scalar`] for `len` bytes; for P-521 (66 bytes) the top byte is masked to the
+/// order's 521 bits, so that about half the draws succeed rather than one in 128.
+fn random_scalar_of<K>(
+    len: usize,
+    entropy: &dyn Entropy,
+    parse: impl Fn(&[u8]) -> Option<K>,
+) -> Result<K> {
+    let mut buf = zeroize::Zeroizing::new(vec![0u8; len]);
     for _ in 0..64 {
         entropy.fill(buf.as_mut()).map_err(lib)?;
+        if len == 66
+            && let Some(top) = buf.first_mut()
+        {
+            *top &= 0x01;
+        }
         if let Some(k) = parse(buf.as_ref()) {
             return Ok(k);
         }
     }
     Err(AsymError::Library)
+}
+
+/// A key pair of `spec` drawn from `entropy` alone, for `--deterministic`: the same seed
+/// gives the same keys every run. RSA comes from the pure-Rust `rsa` crate (slower, so for
+/// this mode only), NIST curves from a sampled scalar, ML-DSA from a FIPS 204 seed;
+/// secp256k1 and SM2 always draw from `entropy`. ML-KEM keys stay random: AWS-LC takes
+/// no seed for them.
+///
+/// # Errors
+/// [`AsymError::Library`] if generation or encoding fails.
+pub fn generate_from(spec: KeySpec, entropy: &dyn Entropy) -> Result<SecretBytes> {
+    use aws_lc_rs::agreement;
+    if rsa_size(spec).is_some() {
+        use rsa::pkcs8::EncodePrivateKey as _;
+        let key = rsa::PrivateKey::new(&mut EntropyRng(entropy), rsa_bits(spec)).map_err(lib)?;
+        let der = key.to_pkcs8_der().map_err(lib)?;
+        return Ok(SecretBytes::from_slice(der.as_bytes()));
+    }
+    if let Some(sa) = ecdsa_signing(spec) {
+        let (ka, len) = match spec {
+            KeySpec::EcP384 => (&agreement::ECDH_P384, 48),
+            KeySpec::EcP521 => (&agreement::ECDH_P521, 66),
+            _ => (&agreement::ECDH_P256, 32),
+        };
+        let key = random_scalar_of(len, entropy, |b| {
+            agreement::PrivateKey::from_private_key(ka, b).ok()
+        })?;
+        let sec1: aws_lc_rs::encoding::EcPrivateKeyRfc5915Der<'static> =
+            key.as_der().map_err(lib)?;
+        let pair = sig::EcdsaKeyPair::from_private_key_der(sa, sec1.as_ref()).map_err(lib)?;
+        let der = pair.to_pkcs8v1().map_err(lib)?;
+        return Ok(SecretBytes::from_slice(der.as_ref()));
+    }
+    if let Some((sa, _)) = ml_dsa(spec) {
+        let mut seed = zeroize::Zeroizing::new([0u8; 32]);
+        entropy.fill(seed.as_mut()).map_err(lib)?;
+        let pair = sig::PqdsaKeyPair::from_seed(sa, seed.as_ref()).map_err(lib)?;
+        let der = pair.to_pkcs8v1().map_err(lib)?;
+        return Ok(SecretBytes::from_slice(der.as_ref()));
+    }
+    generate(spec, entropy)
 }
 
 /// Checks that `private` (an imported PKCS #8 DER) is a private key of `spec` and returns
@@ -468,10 +524,7 @@ mod ml_dsa_mu {
     ) -> Result<bool> {
         let m = mu(m)?.into();
         with_key!(spec, private, |key, P| {
-            let decoded = signature
-                .try_into()
-                .ok()
-                .and_then(Signature::<P>::decode);
+            let decoded = signature.try_into().ok().and_then(Signature::<P>::decode);
             Ok(decoded.is_some_and(|s| key.expanded_key().verifying_key().verify_mu(&m, &s)))
         })
     }
@@ -882,6 +935,27 @@ mod tests {
             )
             .is_err()
         );
+    }
+
+    /// The deterministic generator repeats per seed for every spec it covers, and its keys
+    /// work (a P-521 scalar is masked to the order's width).
+    #[test]
+    fn deterministic_key_pairs_repeat_per_seed() {
+        use crate::crypto::random::DeterministicEntropy;
+        for spec in [
+            KeySpec::Rsa2048,
+            KeySpec::EcP256,
+            KeySpec::EcP521,
+            KeySpec::EcSm2,
+            KeySpec::MlDsa44,
+        ] {
+            let a = generate_from(spec, &DeterministicEntropy::new("s")).unwrap();
+            let b = generate_from(spec, &DeterministicEntropy::new("s")).unwrap();
+            let c = generate_from(spec, &DeterministicEntropy::new("t")).unwrap();
+            assert_eq!(a.expose(), b.expose(), "{spec:?}");
+            assert_ne!(a.expose(), c.expose(), "{spec:?}");
+            assert!(check_private(spec, a.expose()).is_ok(), "{spec:?}");
+        }
     }
 
     /// secp256k1 verification accepts the high-S twin of a signature (OpenSSL makes them).

@@ -50,7 +50,12 @@ impl Kms {
             self.random_secret(&mut material)?;
             return Ok(material);
         }
-        crate::crypto::asym::generate(spec, self.entropy.as_ref()).map_err(Error::internal)
+        let entropy = self.entropy.as_ref();
+        if self.settings.deterministic {
+            crate::crypto::asym::generate_from(spec, entropy).map_err(Error::internal)
+        } else {
+            crate::crypto::asym::generate(spec, entropy).map_err(Error::internal)
+        }
     }
 
     /// A new key record of `input` with fresh IDs: KMS-origin keys with fresh material and
