@@ -628,6 +628,24 @@ closed_enum!(
         GenerateDataKey = "GenerateDataKey",
         /// GenerateDataKeyWithoutPlaintext.
         GenerateDataKeyWithoutPlaintext = "GenerateDataKeyWithoutPlaintext",
+        /// Sign.
+        Sign = "Sign",
+        /// Verify (a valid signature).
+        Verify = "Verify",
+        /// GenerateMac.
+        GenerateMac = "GenerateMac",
+        /// VerifyMac (a valid MAC).
+        VerifyMac = "VerifyMac",
+        /// GenerateDataKeyPair.
+        GenerateDataKeyPair = "GenerateDataKeyPair",
+        /// GenerateDataKeyPairWithoutPlaintext.
+        GenerateDataKeyPairWithoutPlaintext = "GenerateDataKeyPairWithoutPlaintext",
+        /// DeriveSharedSecret.
+        DeriveSharedSecret = "DeriveSharedSecret",
+        /// Encapsulate.
+        Encapsulate = "Encapsulate",
+        /// Decapsulate.
+        Decapsulate = "Decapsulate",
     }
 );
 serde_by_name!(UseOperation);

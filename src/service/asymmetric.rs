@@ -12,7 +12,7 @@ use crate::crypto::SecretBytes;
 use crate::crypto::asym::{self, AsymError};
 use crate::model::{
     AsymmetricAlgorithm, EncryptionContext, KeyRecord, KeyRef, KeySpec, KeyUsage, MacAlgorithm,
-    SigningAlgorithm,
+    SigningAlgorithm, UseOperation,
 };
 
 pub use crate::crypto::asym::SignInput;
@@ -232,6 +232,7 @@ impl Kms {
             self.entropy.as_ref(),
         )
         .map_err(crypto_error)?;
+        self.note_use(&chosen.key.record.key_id, UseOperation::Sign);
         Ok(Signed {
             key_id: chosen.key_id(),
             key_version_id: chosen.version,
@@ -262,6 +263,9 @@ impl Kms {
             signature,
         )
         .map_err(crypto_error)?;
+        if valid {
+            self.note_use(&chosen.key.record.key_id, UseOperation::Verify);
+        }
         Ok(Checked {
             key_id: chosen.key_id(),
             key_version_id: chosen.version,
@@ -322,6 +326,7 @@ impl Kms {
             self.entropy.as_ref(),
         )
         .map_err(crypto_error)?;
+        self.note_use(&chosen.key.record.key_id, UseOperation::Encrypt);
         Ok(Encrypted {
             key_id: chosen.key_id(),
             key_version_id: chosen.version,
@@ -357,6 +362,7 @@ impl Kms {
         }
         let plaintext = asym::decrypt(spec, chosen.material()?.expose(), alg, ciphertext)
             .map_err(crypto_error)?;
+        self.note_use(&chosen.key.record.key_id, UseOperation::Decrypt);
         Ok(Decrypted {
             key_id: chosen.key_id(),
             key_version_id: chosen.version,
@@ -411,6 +417,7 @@ impl Kms {
     pub fn generate_mac(&self, key: &KeyRef, alg: MacAlgorithm, message: &[u8]) -> Result<MacOut> {
         let chosen = self.mac_key(key, alg, message)?;
         let mac = crate::crypto::mac::hmac(alg, chosen.material()?.expose(), message);
+        self.note_use(&chosen.key.record.key_id, UseOperation::GenerateMac);
         Ok(MacOut {
             key_id: chosen.key_id(),
             mac,
@@ -430,6 +437,9 @@ impl Kms {
     ) -> Result<Checked> {
         let chosen = self.mac_key(key, alg, message)?;
         let valid = crate::crypto::mac::verify_hmac(alg, chosen.material()?.expose(), message, mac);
+        if valid {
+            self.note_use(&chosen.key.record.key_id, UseOperation::VerifyMac);
+        }
         Ok(Checked {
             key_id: chosen.key_id(),
             key_version_id: chosen.version,
@@ -463,9 +473,10 @@ impl Kms {
         // Refuse an unusable wrapping key before the (slow) generation.
         let target = self.cached(&self.resolve(key)?)?;
         usable(&target.record)?;
-        let private = asym::generate(pair_spec, self.entropy.as_ref()).map_err(crypto_error)?;
+        let private = self.new_material(pair_spec)?;
         let public_spki = asym::public_spki(pair_spec, private.expose()).map_err(crypto_error)?;
         let encrypted = self.encrypt(key, private.expose(), context)?;
+        self.note_use(&encrypted.key_id, UseOperation::GenerateDataKeyPair);
         Ok(DataKeyPair {
             private_pkcs8: private,
             public_spki,
@@ -492,6 +503,7 @@ impl Kms {
                     ),
                     other => crypto_error(other),
                 })?;
+        self.note_use(&chosen.key.record.key_id, UseOperation::DeriveSharedSecret);
         Ok(SharedSecretOut {
             key_id: chosen.key_id(),
             secret,
@@ -506,6 +518,7 @@ impl Kms {
         let chosen = self.choose(key, None, KeyUsage::KeyEncapsulation)?;
         let (ciphertext, secret) =
             asym::encapsulate(chosen.spec(), chosen.material()?.expose()).map_err(crypto_error)?;
+        self.note_use(&chosen.key.record.key_id, UseOperation::Encapsulate);
         Ok(Encapsulated {
             key_id: chosen.key_id(),
             ciphertext,
@@ -522,6 +535,7 @@ impl Kms {
         let chosen = self.choose(key, None, KeyUsage::KeyEncapsulation)?;
         let secret = asym::decapsulate(chosen.spec(), chosen.material()?.expose(), ciphertext)
             .map_err(crypto_error)?;
+        self.note_use(&chosen.key.record.key_id, UseOperation::Decapsulate);
         Ok(SharedSecretOut {
             key_id: chosen.key_id(),
             secret,

@@ -54,6 +54,12 @@ impl Kms {
         }
     }
 
+    /// Records that the data key pair just generated under `key_id` was returned without
+    /// its private key in plaintext (GenerateDataKeyPairWithoutPlaintext).
+    pub fn note_data_key_pair_without_plaintext(&self, key_id: &str) {
+        self.note_use(key_id, UseOperation::GenerateDataKeyPairWithoutPlaintext);
+    }
+
     /// Records that the data key just generated under `key_id` was returned without its
     /// plaintext (GenerateDataKey notes itself; the protocols tell the two apart).
     pub fn note_data_key_without_plaintext(&self, key_id: &str) {
