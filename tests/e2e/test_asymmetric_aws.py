@@ -546,6 +546,13 @@ def test_key_made_on_aws_is_seen_by_aliyun_and_awscli(server, kms, keys):
     tea = make_caller(server, "tea_acs3")
     meta = tea.call("DescribeKey", KeyId=key_id)["KeyMetadata"]
     assert meta["KeySpec"] == "EC_P256" and meta["KeyUsage"] == "SIGN/VERIFY"
+    # The other way: an Aliyun EC_P256 SIGN/VERIFY key signs through boto3 under AWS names.
+    ali = tea.call("CreateKey", KeySpec="EC_P256", KeyUsage="SIGN/VERIFY")["KeyMetadata"]["KeyId"]
+    aws_meta = kms.describe_key(KeyId=ali)["KeyMetadata"]
+    assert aws_meta["KeySpec"] == "ECC_NIST_P256" and aws_meta["SigningAlgorithms"] == ["ECDSA_SHA_256"]
+    pub = serialization.load_der_public_key(public(kms, ali)["PublicKey"])
+    sig = kms.sign(KeyId=ali, Message=b"both dialects", SigningAlgorithm="ECDSA_SHA_256")["Signature"]
+    pub.verify(sig, b"both dialects", ec.ECDSA(hashes.SHA256()))
     aws = Path(sys.executable).parent / "aws"
     env = dict(os.environ, AWS_ACCESS_KEY_ID=AK_ID, AWS_SECRET_ACCESS_KEY=AK_SECRET, AWS_DEFAULT_REGION=REGION)
     out = subprocess.run([str(aws), "kms", "get-public-key", "--key-id", key_id, "--endpoint-url", server.base_url,
