@@ -321,8 +321,15 @@ async fn protocol_errors() {
     )
     .await;
     assert_eq!(exception(&r), "NotAuthorizedException");
-    let r = aws(&st, "CreateKey", &json!({"KeySpec": "RSA_2048"})).await;
+    let r = aws(
+        &st,
+        "CreateKey",
+        &json!({"KeySpec": "ECC_NIST_EDWARDS25519", "KeyUsage": "SIGN_VERIFY"}),
+    )
+    .await;
     assert_eq!(exception(&r), "UnsupportedOperationException");
+    let r = aws(&st, "CreateKey", &json!({"KeySpec": "ECC_NIST_P256"})).await;
+    assert_eq!(exception(&r), "ValidationException");
     let r = aws(&st, "GenerateRandom", &json!({"NumberOfBytes": 2000})).await;
     assert_eq!(exception(&r), "ValidationException");
     let r = aws(&st, "GenerateRandom", &json!({"NumberOfBytes": 24})).await;

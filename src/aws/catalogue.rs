@@ -13,6 +13,7 @@ use serde::Serialize;
 use serde_json::{Map, Value};
 
 use super::aliases::aliases_actions;
+use super::asymmetric::asymmetric_actions;
 use super::crypto::crypto_actions;
 use super::error::AwsError;
 use super::grants::grants_actions;
@@ -25,7 +26,9 @@ use super::rotation::rotation_actions;
 use super::tags::tags_actions;
 use super::usage::usage_actions;
 use super::wire::Scope;
-use super::{aliases, crypto, grants, import, keys, keystores, policy, rotation, tags, usage};
+use super::{
+    aliases, asymmetric, crypto, grants, import, keys, keystores, policy, rotation, tags, usage,
+};
 use crate::protocol::{Prepared, gather, to_fields};
 use crate::service::Kms;
 
@@ -62,6 +65,7 @@ gather! {
     input: (input: &Input, kms: &Kms, scope: Scope);]
     []
     keys_actions, rotation_actions, aliases_actions, tags_actions, import_actions, crypto_actions,
+    asymmetric_actions,
     policy_actions, grants_actions, usage_actions, keystores_actions
 }
 

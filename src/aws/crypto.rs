@@ -1,4 +1,5 @@
-//! Cryptography: Encrypt, Decrypt, ReEncrypt, GenerateDataKey,
+//! Cryptography: Encrypt, Decrypt (symmetric keys, and key pairs with RSAES_OAEP_SHA_1/256
+//! or SM2PKE), ReEncrypt (symmetric keys), GenerateDataKey,
 //! GenerateDataKeyWithoutPlaintext, GenerateRandom.
 //!
 //! `DryRun: true` runs the request without effect on anyone else and answers
@@ -82,7 +83,7 @@ members! {
         encryption_context: StringMap = "EncryptionContext",
         /// 0 to 10 grant tokens: accepted, not enforced (grants are data for now).
         grant_tokens: GrantTokens = "GrantTokens",
-        /// SYMMETRIC_DEFAULT [default].
+        /// SYMMETRIC_DEFAULT [default]; RSAES_OAEP_SHA_1/256 or SM2PKE for key pairs.
         encryption_algorithm: Option<EncryptionAlgorithm> = "EncryptionAlgorithm",
         /// Validate and run without answering the result.
         dry_run: Bool = "DryRun",
@@ -104,9 +105,48 @@ pub struct EncryptResponse {
     /// The ARN of the key that encrypted.
     #[serde(rename = "KeyId")]
     pub key_id: String,
-    /// `SYMMETRIC_DEFAULT`.
+    /// The algorithm.
     #[serde(rename = "EncryptionAlgorithm")]
+    #[schemars(with = "EncryptionAlgorithm")]
     pub encryption_algorithm: &'static str,
+}
+
+/// A key pair's algorithm takes no encryption context: AWS binds none into the standard
+/// ciphertext, so qkms refuses one rather than ignore it.
+fn no_context(context: &StringMap, algorithm: EncryptionAlgorithm) -> Result<(), AwsError> {
+    if context.0.is_empty() {
+        Ok(())
+    } else {
+        Err(AwsError::new(
+            Exception::Validation,
+            format!(
+                "EncryptionContext is not supported with {}: only symmetric keys bind one.",
+                algorithm.as_str()
+            ),
+        ))
+    }
+}
+
+/// Encrypt with a key pair's public key: a standard ciphertext (RSA: k bytes; SM2: DER).
+fn encrypt_asymmetric(
+    req: &EncryptRequest,
+    wire_alg: EncryptionAlgorithm,
+    alg: crate::model::AsymmetricAlgorithm,
+    kms: &Kms,
+    scope: &Scope,
+) -> Result<EncryptResponse, AwsError> {
+    no_context(&req.encryption_context, wire_alg)?;
+    let out = kms
+        .asymmetric_encrypt(&req.key_id.key_ref(scope)?, None, alg, &req.plaintext.0)
+        .map_err(fail(&req.key_id, scope))?;
+    if req.dry_run.0 {
+        return Err(dry_run_error());
+    }
+    Ok(EncryptResponse {
+        ciphertext_blob: B64.encode(&out.blob),
+        key_id: scope.key_arn(&out.key_id),
+        encryption_algorithm: wire_alg.as_str(),
+    })
 }
 
 /// Encrypt.
@@ -114,8 +154,14 @@ pub struct EncryptResponse {
 /// # Errors
 /// The exception to render.
 pub fn encrypt(req: EncryptRequest, kms: &Kms, scope: &Scope) -> Result<EncryptResponse, AwsError> {
+    if let Some(wire_alg) = req.encryption_algorithm
+        && let Some(alg) = wire_alg.asymmetric()
+    {
+        let out = encrypt_asymmetric(&req, wire_alg, alg, kms, scope);
+        drop(zeroize::Zeroizing::new(req.plaintext.0));
+        return out;
+    }
     let plaintext = zeroize::Zeroizing::new(req.plaintext.0);
-    symmetric(req.encryption_algorithm)?;
     let out = kms
         .encrypt(
             &req.key_id.key_ref(scope)?,
@@ -142,13 +188,14 @@ members! {
         encryption_context: StringMap = "EncryptionContext",
         /// 0 to 10 grant tokens: accepted, not enforced (grants are data for now).
         grant_tokens: GrantTokens = "GrantTokens",
-        /// SYMMETRIC_DEFAULT [default].
+        /// SYMMETRIC_DEFAULT [default]; for a key pair's ciphertext, its algorithm (and
+        /// KeyId is then required).
         encryption_algorithm: Option<EncryptionAlgorithm> = "EncryptionAlgorithm",
         /// Refused: qkms has no Nitro Enclaves.
         recipient: Refused = "Recipient",
         /// Validate and run without answering the result.
         dry_run: Bool = "DryRun",
-        /// The key that must have made the ciphertext.
+        /// The key that must have made the ciphertext (required for a key pair's).
         key_id: Option<AnyKey> = "KeyId",
     }
 }
@@ -168,9 +215,52 @@ pub struct DecryptResponse {
     /// The plaintext, base64.
     #[serde(rename = "Plaintext")]
     pub plaintext: String,
-    /// `SYMMETRIC_DEFAULT`.
+    /// The algorithm.
     #[serde(rename = "EncryptionAlgorithm")]
+    #[schemars(with = "EncryptionAlgorithm")]
     pub encryption_algorithm: &'static str,
+}
+
+/// Decrypt a key pair's standard ciphertext: the ciphertext does not name its key, so the
+/// request must.
+fn decrypt_asymmetric(
+    req: &DecryptRequest,
+    wire_alg: EncryptionAlgorithm,
+    alg: crate::model::AsymmetricAlgorithm,
+    kms: &Kms,
+    scope: &Scope,
+) -> Result<DecryptResponse, AwsError> {
+    let Some(key_id) = &req.key_id else {
+        return Err(AwsError::new(
+            Exception::Validation,
+            format!(
+                "KeyId is required to decrypt with {}: an asymmetric ciphertext does not name its key.",
+                wire_alg.as_str()
+            ),
+        ));
+    };
+    no_context(&req.encryption_context, wire_alg)?;
+    let out = kms
+        .asymmetric_decrypt(&key_id.key_ref(scope)?, None, alg, &req.ciphertext_blob.0)
+        .map_err(|e| match e {
+            Error::InvalidCiphertext => AwsError::new(
+                Exception::InvalidCiphertext,
+                format!(
+                    "The ciphertext does not decrypt with {} under {}.",
+                    wire_alg.as_str(),
+                    key_id.arn(scope)
+                ),
+            ),
+            other => fail(key_id, scope)(other),
+        })?;
+    if req.dry_run.0 {
+        return Err(dry_run_error());
+    }
+    Ok(DecryptResponse {
+        key_id: scope.key_arn(&out.key_id),
+        plaintext: B64.encode(out.plaintext.expose()),
+        encryption_algorithm: wire_alg.as_str(),
+    })
 }
 
 /// Decrypt.
@@ -178,9 +268,13 @@ pub struct DecryptResponse {
 /// # Errors
 /// The exception to render.
 pub fn decrypt(req: DecryptRequest, kms: &Kms, scope: &Scope) -> Result<DecryptResponse, AwsError> {
-    symmetric(req.encryption_algorithm)?;
     if req.recipient.0 {
         return Err(recipient_unsupported());
+    }
+    if let Some(wire_alg) = req.encryption_algorithm
+        && let Some(alg) = wire_alg.asymmetric()
+    {
+        return decrypt_asymmetric(&req, wire_alg, alg, kms, scope);
     }
     let expected = req.key_id.as_ref().map(|k| k.key_ref(scope)).transpose()?;
     let blob = &req.ciphertext_blob.0;
@@ -443,9 +537,9 @@ pub fn generate_random(
 
 crate::protocol::family!($ crypto_actions {
     Encrypt(crypto::EncryptRequest => crypto::EncryptResponse) = crypto::encrypt,
-        hot, ["Plaintext"], "Encrypts up to 4 KiB under a key.";
+        hot, ["Plaintext"], "Encrypts up to 4 KiB under a symmetric key, or with a key pair's public key.";
     Decrypt(crypto::DecryptRequest => crypto::DecryptResponse) = crypto::decrypt,
-        hot, ["Plaintext"], "Decrypts a ciphertext (it names its key).";
+        hot, ["Plaintext"], "Decrypts a ciphertext (a symmetric one names its key; a key pair's needs KeyId and EncryptionAlgorithm).";
     ReEncrypt(crypto::ReEncryptRequest => crypto::ReEncryptResponse) = crypto::re_encrypt,
         blocking, [], "Decrypts a ciphertext and encrypts it under another key, inside qkms.";
     GenerateDataKey(crypto::GenerateDataKeyRequest => crypto::GenerateDataKeyResponse) = crypto::generate_data_key,

@@ -34,8 +34,12 @@ closed_enum! {
         InvalidCiphertext = "InvalidCiphertextException" => 400,
         /// Decrypt's KeyId is not the key that encrypted.
         IncorrectKey = "IncorrectKeyException" => 400,
-        /// The key cannot be used this way.
+        /// The key cannot be used this way, or not with this algorithm.
         InvalidKeyUsage = "InvalidKeyUsageException" => 400,
+        /// Verify: the signature is not valid for the message and key.
+        KmsInvalidSignature = "KMSInvalidSignatureException" => 400,
+        /// VerifyMac: the MAC is not valid for the message and key.
+        KmsInvalidMac = "KMSInvalidMacException" => 400,
         /// The alias exists.
         AlreadyExists = "AlreadyExistsException" => 400,
         /// The alias name is not valid.
@@ -182,7 +186,7 @@ impl AwsError {
             ),
             Error::InvalidKeyMaterial => Self::new(
                 X::IncorrectKeyMaterial,
-                "The key material must be 256 bits and, for a re-import, the same material as before.",
+                "The key material does not fit the key spec (a symmetric key of 256 bits, an HMAC key of its spec's lengths, a PKCS #8 private key of the spec) or, for a re-import, is not the material imported before.",
             ),
             Error::IncorrectKey => Self::new(
                 X::IncorrectKey,

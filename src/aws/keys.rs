@@ -29,9 +29,9 @@ members! {
         policy: Option<Str<1, 131_072>> = "Policy",
         /// Free text.
         description: Option<Str<0, 8192>> = "Description",
-        /// [default: ENCRYPT_DECRYPT]; qkms makes only ENCRYPT_DECRYPT keys.
+        /// [default: ENCRYPT_DECRYPT]; each spec allows the usages AWS documents.
         key_usage: Option<wire::KeyUsage> = "KeyUsage",
-        /// [default: SYMMETRIC_DEFAULT]; qkms makes only SYMMETRIC_DEFAULT keys.
+        /// [default: SYMMETRIC_DEFAULT]; every spec but ECC_NIST_EDWARDS25519.
         key_spec: Option<wire::KeySpec> = "KeySpec",
         /// The deprecated name of KeySpec.
         customer_master_key_spec: Option<wire::KeySpec> = "CustomerMasterKeySpec",
@@ -62,8 +62,18 @@ fn unsupported(message: impl Into<String>) -> AwsError {
     AwsError::new(Exception::UnsupportedOperation, message)
 }
 
-/// The one kind of key qkms makes on this dialect, or why the request asks for another.
-fn check_kind(req: &CreateKeyRequest) -> Result<Origin, AwsError> {
+/// What CreateKey makes: the core's spec, usage and origin.
+struct Kind {
+    spec: KeySpec,
+    usage: KeyUsage,
+    origin: Origin,
+}
+
+/// The spec and usage a request asks for. KeyUsage defaults to ENCRYPT_DECRYPT, as the
+/// model says; AWS documents it as required for the specs that do not allow that usage,
+/// so leaving it out for one of those is the same `ValidationException` as a usage the
+/// spec does not allow.
+fn spec_and_usage(req: &CreateKeyRequest) -> Result<(KeySpec, KeyUsage), AwsError> {
     if let (Some(a), Some(b)) = (req.key_spec, req.customer_master_key_spec)
         && a != b
     {
@@ -72,18 +82,43 @@ fn check_kind(req: &CreateKeyRequest) -> Result<Origin, AwsError> {
             "KeySpec and CustomerMasterKeySpec must not differ.",
         ));
     }
-    let spec = req
+    let wire_spec = req
         .key_spec
         .or(req.customer_master_key_spec)
         .unwrap_or(wire::KeySpec::SymmetricDefault);
+    let spec = wire_spec.model().ok_or_else(|| {
+        unsupported(format!(
+            "KeySpec {} is not supported by qkms (its core has no Ed25519 keys).",
+            wire_spec.as_str()
+        ))
+    })?;
     let usage = req.key_usage.unwrap_or(wire::KeyUsage::EncryptDecrypt);
-    if spec != wire::KeySpec::SymmetricDefault || usage != wire::KeyUsage::EncryptDecrypt {
-        return Err(unsupported(format!(
-            "qkms supports only SYMMETRIC_DEFAULT keys for ENCRYPT_DECRYPT, not {} for {}.",
-            spec.as_str(),
-            usage.as_str()
-        )));
+    if !spec.usages().contains(&usage.model()) {
+        let allowed: Vec<&str> = spec
+            .usages()
+            .iter()
+            .map(|u| wire::KeyUsage::of(*u).as_str())
+            .collect();
+        let given = if req.key_usage.is_some() {
+            format!("KeyUsage {}", usage.as_str())
+        } else {
+            "no KeyUsage (ENCRYPT_DECRYPT by default)".to_owned()
+        };
+        return Err(AwsError::new(
+            Exception::Validation,
+            format!(
+                "{} keys take KeyUsage {}; the request has {given}.",
+                wire_spec.as_str(),
+                allowed.join(" or ")
+            ),
+        ));
     }
+    Ok((spec, usage.model()))
+}
+
+/// The kind of key the request asks for, or why qkms does not make it.
+fn check_kind(req: &CreateKeyRequest) -> Result<Kind, AwsError> {
+    let (spec, usage) = spec_and_usage(req)?;
     let origin = match req.origin.unwrap_or(wire::Origin::AwsKms) {
         wire::Origin::AwsKms => Origin::Kms,
         wire::Origin::External => Origin::External,
@@ -94,13 +129,35 @@ fn check_kind(req: &CreateKeyRequest) -> Result<Origin, AwsError> {
             )));
         }
     };
+    // AWS imports symmetric, HMAC, RSA, ECC and SM2 material; it documents no import of
+    // ML-DSA or ML-KEM material.
+    if origin == Origin::External
+        && matches!(
+            spec,
+            KeySpec::MlDsa44
+                | KeySpec::MlDsa65
+                | KeySpec::MlDsa87
+                | KeySpec::MlKem512
+                | KeySpec::MlKem768
+                | KeySpec::MlKem1024
+        )
+    {
+        return Err(unsupported(format!(
+            "Origin EXTERNAL is not supported for {} keys.",
+            wire::key_spec_name(spec)
+        )));
+    }
     if req.multi_region.0 {
         return Err(unsupported("Multi-Region keys are not supported by qkms."));
     }
     if req.custom_key_store_id.0 || req.xks_key_id.0 {
         return Err(unsupported("Custom key stores are not supported by qkms."));
     }
-    Ok(origin)
+    Ok(Kind {
+        spec,
+        usage,
+        origin,
+    })
 }
 
 /// CreateKey.
@@ -112,7 +169,7 @@ pub fn create_key(
     kms: &Kms,
     scope: &Scope,
 ) -> Result<KeyMetadataResponse, AwsError> {
-    let origin = check_kind(&req)?;
+    let kind = check_kind(&req)?;
     if let Some(policy) = &req.policy {
         super::policy::policy_chars("Policy", &policy.0)?;
     }
@@ -127,9 +184,9 @@ pub fn create_key(
     }
     let key = kms
         .create_key(CreateKeyInput {
-            spec: KeySpec::Aes256,
-            usage: KeyUsage::EncryptDecrypt,
-            origin,
+            spec: kind.spec,
+            usage: kind.usage,
+            origin: kind.origin,
             protection_level: ProtectionLevel::Software,
             description: req.description.map(|d| d.0).unwrap_or_default(),
             enable_automatic_rotation: false,
@@ -407,7 +464,7 @@ pub fn update_key_description(
 
 crate::protocol::family!($ keys_actions {
     CreateKey(keys::CreateKeyRequest => keys::KeyMetadataResponse) = keys::create_key,
-        blocking, [], "Creates a SYMMETRIC_DEFAULT key: with generated material, or EXTERNAL to import your own.";
+        blocking, [], "Creates a key (symmetric, HMAC, RSA, ECC, SM2, ML-DSA, ML-KEM): with generated material, or EXTERNAL to import your own.";
     DescribeKey(keys::DescribeKeyRequest => keys::KeyMetadataResponse) = keys::describe_key,
         hot, [], "Describes a key in its current state.";
     ListKeys(keys::ListKeysRequest => keys::ListKeysResponse) = keys::list_keys,

@@ -7,13 +7,14 @@
 //! * `sigv4`: signature verification.
 //! * `members`: typed members and the `members!` macro that declares each request.
 //! * `catalogue`: the closed set of operations, each with its types, handler and metadata.
-//! * `keys`, `aliases`, `tags`, `import`, `crypto`, `policy`, `grants`, `usage`,
-//!   `keystores`: the operations, by family.
+//! * `keys`, `aliases`, `tags`, `import`, `crypto`, `asymmetric`, `policy`, `grants`,
+//!   `usage`, `keystores`: the operations, by family.
 //! * `wire`: wire enums, the `arn:aws:kms:` grammar, `KeyMetadata`.
 //! * `error`: the exceptions, and the one mapping from the domain error.
 //! * `openapi`: the OpenAPI 3.1 document, from the catalogue.
 
 pub mod aliases;
+pub mod asymmetric;
 pub mod catalogue;
 pub mod crypto;
 pub mod error;

@@ -6,7 +6,7 @@ use schemars::JsonSchema;
 use serde::Serialize;
 
 use super::RULES;
-use super::error::AwsError;
+use super::error::{AwsError, Exception};
 use super::import::ExpirationModel;
 use super::keys::{Empty, More, fail, page};
 use super::members::{Int, Str, enum_member, members};
@@ -29,6 +29,25 @@ members! {
     }
 }
 
+/// Refuses key pairs and HMAC keys, which AWS rotates neither automatically nor on demand.
+fn symmetric_key(kms: &Kms, key_id: &KeyOnly, scope: &Scope) -> Result<KeyRecord, AwsError> {
+    let key = kms
+        .describe_key(&key_id.key_ref(scope)?)
+        .map_err(fail(key_id, scope))?;
+    if key.spec.is_symmetric() {
+        Ok(key)
+    } else {
+        Err(AwsError::new(
+            Exception::UnsupportedOperation,
+            format!(
+                "{} is a {} key: only symmetric encryption keys rotate.",
+                scope.key_arn(&key.key_id),
+                super::wire::key_spec_name(key.spec)
+            ),
+        ))
+    }
+}
+
 /// EnableKeyRotation: the first rotation is one period from now.
 ///
 /// # Errors
@@ -41,6 +60,7 @@ pub fn enable_key_rotation(
     let period = req
         .rotation_period_in_days
         .map_or(DEFAULT_ROTATION_INTERVAL, |d| d.0.saturating_mul(DAY));
+    symmetric_key(kms, &req.key_id, scope)?;
     kms.set_rotation(&req.key_id.key_ref(scope)?, Some(period), &RULES)
         .map_err(fail(&req.key_id, scope))?;
     Ok(Empty {})
@@ -63,6 +83,7 @@ pub fn disable_key_rotation(
     kms: &Kms,
     scope: &Scope,
 ) -> Result<Empty, AwsError> {
+    symmetric_key(kms, &req.key_id, scope)?;
     kms.set_rotation(&req.key_id.key_ref(scope)?, None, &RULES)
         .map_err(fail(&req.key_id, scope))?;
     Ok(Empty {})
@@ -98,9 +119,7 @@ pub fn get_key_rotation_status(
     kms: &Kms,
     scope: &Scope,
 ) -> Result<GetKeyRotationStatusResponse, AwsError> {
-    let key = kms
-        .describe_key(&req.key_id.key_ref(scope)?)
-        .map_err(fail(&req.key_id, scope))?;
+    let key = symmetric_key(kms, &req.key_id, scope)?;
     Ok(GetKeyRotationStatusResponse {
         key_id: scope.key_arn(&key.key_id),
         key_rotation_enabled: key.rotation.is_some(),
@@ -128,6 +147,7 @@ pub fn rotate_key_on_demand(
     scope: &Scope,
 ) -> Result<RotateKeyOnDemandResponse, AwsError> {
     let limit = OnDemandLimit::MaxRotations(MAX_ON_DEMAND_ROTATIONS);
+    symmetric_key(kms, &req.key_id, scope)?;
     let key = kms
         .rotate_on_demand(&req.key_id.key_ref(scope)?, limit)
         .map_err(fail(&req.key_id, scope))?;
@@ -247,9 +267,7 @@ pub fn list_key_rotations(
     scope: &Scope,
 ) -> Result<ListKeyRotationsResponse, AwsError> {
     let (offset, limit) = page(req.marker.as_ref(), req.limit.map(|l| l.0), 100)?;
-    let key = kms
-        .describe_key(&req.key_id.key_ref(scope)?)
-        .map_err(fail(&req.key_id, scope))?;
+    let key = symmetric_key(kms, &req.key_id, scope)?;
     let all = req.include_key_material == Some(IncludeKeyMaterial::All);
     let chosen: Vec<usize> = (0..key.versions.len())
         .filter(|&i| all || key.versions.get(i).is_some_and(|v| v.rotation.is_some()))

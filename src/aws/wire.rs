@@ -194,7 +194,7 @@ impl<const ALIASES: bool> JsonSchema for KeyArg<ALIASES> {
 }
 
 closed_enum! {
-    /// `KeyUsage` (only ENCRYPT_DECRYPT keys exist in qkms).
+    /// `KeyUsage`.
     pub enum KeyUsage {
         /// Symmetric encryption.
         EncryptDecrypt = "ENCRYPT_DECRYPT",
@@ -211,7 +211,8 @@ closed_enum! {
 enum_member!(KeyUsage);
 
 closed_enum! {
-    /// `KeySpec` / `CustomerMasterKeySpec` (only SYMMETRIC_DEFAULT keys exist in qkms).
+    /// `KeySpec` / `CustomerMasterKeySpec` (every value but ECC_NIST_EDWARDS25519 exists in
+    /// qkms).
     pub enum KeySpec {
         /// AES-256-GCM.
         SymmetricDefault = "SYMMETRIC_DEFAULT",
@@ -300,7 +301,7 @@ enum_schema!(KeyState);
 same_variants!(KeyState <=> model::KeyState { Enabled, Disabled, PendingDeletion, PendingImport });
 
 closed_enum! {
-    /// `EncryptionAlgorithm`: only SYMMETRIC_DEFAULT applies to symmetric keys.
+    /// `EncryptionAlgorithm`: SYMMETRIC_DEFAULT for symmetric keys, the others for key pairs.
     pub enum EncryptionAlgorithm {
         /// AES-256-GCM.
         SymmetricDefault = "SYMMETRIC_DEFAULT",
@@ -314,7 +315,20 @@ closed_enum! {
 }
 enum_member!(EncryptionAlgorithm);
 
-/// Refuses an asymmetric algorithm for the symmetric keys qkms has.
+impl EncryptionAlgorithm {
+    /// The key-pair algorithm this names; `None` for SYMMETRIC_DEFAULT.
+    #[must_use]
+    pub const fn asymmetric(self) -> Option<model::AsymmetricAlgorithm> {
+        match self {
+            Self::SymmetricDefault => None,
+            Self::RsaesOaepSha1 => Some(model::AsymmetricAlgorithm::RsaOaepSha1),
+            Self::RsaesOaepSha256 => Some(model::AsymmetricAlgorithm::RsaOaepSha256),
+            Self::Sm2Pke => Some(model::AsymmetricAlgorithm::Sm2Pke),
+        }
+    }
+}
+
+/// Refuses a key-pair algorithm where only symmetric keys take part (ReEncrypt).
 ///
 /// # Errors
 /// `InvalidKeyUsageException`.
@@ -331,8 +345,267 @@ pub fn symmetric(algorithm: Option<EncryptionAlgorithm>) -> Result<(), AwsError>
     }
 }
 
-/// `SYMMETRIC_DEFAULT`, the one algorithm qkms's keys use.
+/// `SYMMETRIC_DEFAULT`, the algorithm of symmetric keys.
 pub const SYMMETRIC_DEFAULT: &str = "SYMMETRIC_DEFAULT";
+
+closed_enum! {
+    /// `SigningAlgorithm` (`SigningAlgorithmSpec`).
+    pub enum SigningAlgorithm {
+        /// RSASSA-PSS with SHA-256.
+        RsassaPssSha256 = "RSASSA_PSS_SHA_256",
+        /// RSASSA-PSS with SHA-384.
+        RsassaPssSha384 = "RSASSA_PSS_SHA_384",
+        /// RSASSA-PSS with SHA-512.
+        RsassaPssSha512 = "RSASSA_PSS_SHA_512",
+        /// RSASSA-PKCS1-v1_5 with SHA-256.
+        RsassaPkcs1V15Sha256 = "RSASSA_PKCS1_V1_5_SHA_256",
+        /// RSASSA-PKCS1-v1_5 with SHA-384.
+        RsassaPkcs1V15Sha384 = "RSASSA_PKCS1_V1_5_SHA_384",
+        /// RSASSA-PKCS1-v1_5 with SHA-512.
+        RsassaPkcs1V15Sha512 = "RSASSA_PKCS1_V1_5_SHA_512",
+        /// ECDSA with SHA-256.
+        EcdsaSha256 = "ECDSA_SHA_256",
+        /// ECDSA with SHA-384.
+        EcdsaSha384 = "ECDSA_SHA_384",
+        /// ECDSA with SHA-512.
+        EcdsaSha512 = "ECDSA_SHA_512",
+        /// SM2 signatures.
+        Sm2Dsa = "SM2DSA",
+        /// ML-DSA.
+        MlDsaShake256 = "ML_DSA_SHAKE_256",
+        /// Ed25519 (no ECC_NIST_EDWARDS25519 keys in qkms).
+        Ed25519Sha512 = "ED25519_SHA_512",
+        /// Ed25519ph (no ECC_NIST_EDWARDS25519 keys in qkms).
+        Ed25519PhSha512 = "ED25519_PH_SHA_512",
+    }
+}
+enum_member!(SigningAlgorithm);
+
+impl SigningAlgorithm {
+    /// The core's algorithm; `None` for the Ed25519 ones, which no qkms key has.
+    #[must_use]
+    pub const fn model(self) -> Option<model::SigningAlgorithm> {
+        use model::SigningAlgorithm as M;
+        Some(match self {
+            Self::RsassaPssSha256 => M::RsaPssSha256,
+            Self::RsassaPssSha384 => M::RsaPssSha384,
+            Self::RsassaPssSha512 => M::RsaPssSha512,
+            Self::RsassaPkcs1V15Sha256 => M::RsaPkcs1Sha256,
+            Self::RsassaPkcs1V15Sha384 => M::RsaPkcs1Sha384,
+            Self::RsassaPkcs1V15Sha512 => M::RsaPkcs1Sha512,
+            Self::EcdsaSha256 => M::EcdsaSha256,
+            Self::EcdsaSha384 => M::EcdsaSha384,
+            Self::EcdsaSha512 => M::EcdsaSha512,
+            Self::Sm2Dsa => M::Sm2Dsa,
+            Self::MlDsaShake256 => M::MlDsaShake256,
+            Self::Ed25519Sha512 | Self::Ed25519PhSha512 => return None,
+        })
+    }
+}
+
+closed_enum! {
+    /// `MacAlgorithm` (`MacAlgorithmSpec`).
+    pub enum MacAlgorithm {
+        /// HMAC-SHA-224.
+        HmacSha224 = "HMAC_SHA_224",
+        /// HMAC-SHA-256.
+        HmacSha256 = "HMAC_SHA_256",
+        /// HMAC-SHA-384.
+        HmacSha384 = "HMAC_SHA_384",
+        /// HMAC-SHA-512.
+        HmacSha512 = "HMAC_SHA_512",
+    }
+}
+enum_member!(MacAlgorithm);
+
+impl MacAlgorithm {
+    /// The core's algorithm.
+    #[must_use]
+    pub const fn model(self) -> model::MacAlgorithm {
+        match self {
+            Self::HmacSha224 => model::MacAlgorithm::HmacSha224,
+            Self::HmacSha256 => model::MacAlgorithm::HmacSha256,
+            Self::HmacSha384 => model::MacAlgorithm::HmacSha384,
+            Self::HmacSha512 => model::MacAlgorithm::HmacSha512,
+        }
+    }
+}
+
+impl KeySpec {
+    /// The core's spec; `None` for ECC_NIST_EDWARDS25519, which the core does not have.
+    #[must_use]
+    pub const fn model(self) -> Option<model::KeySpec> {
+        use model::KeySpec as M;
+        Some(match self {
+            Self::SymmetricDefault => M::Aes256,
+            Self::Rsa2048 => M::Rsa2048,
+            Self::Rsa3072 => M::Rsa3072,
+            Self::Rsa4096 => M::Rsa4096,
+            Self::EccNistP256 => M::EcP256,
+            Self::EccNistP384 => M::EcP384,
+            Self::EccNistP521 => M::EcP521,
+            Self::EccSecgP256k1 => M::EcP256k,
+            Self::Hmac224 => M::Hmac224,
+            Self::Hmac256 => M::Hmac256,
+            Self::Hmac384 => M::Hmac384,
+            Self::Hmac512 => M::Hmac512,
+            Self::Sm2 => M::EcSm2,
+            Self::MlDsa44 => M::MlDsa44,
+            Self::MlDsa65 => M::MlDsa65,
+            Self::MlDsa87 => M::MlDsa87,
+            Self::MlKem512 => M::MlKem512,
+            Self::MlKem768 => M::MlKem768,
+            Self::MlKem1024 => M::MlKem1024,
+            Self::EccNistEdwards25519 => return None,
+        })
+    }
+}
+
+/// The AWS name of a core spec. Aliyun_SM4 is what SYMMETRIC_DEFAULT means in AWS China;
+/// HMAC_SM3, which AWS lacks, keeps its qkms name (SDKs do not check enum values).
+#[must_use]
+pub const fn key_spec_name(spec: model::KeySpec) -> &'static str {
+    use model::KeySpec as M;
+    match spec {
+        M::Aes256 | M::Sm4 => "SYMMETRIC_DEFAULT",
+        M::Rsa2048 => "RSA_2048",
+        M::Rsa3072 => "RSA_3072",
+        M::Rsa4096 => "RSA_4096",
+        M::EcP256 => "ECC_NIST_P256",
+        M::EcP384 => "ECC_NIST_P384",
+        M::EcP521 => "ECC_NIST_P521",
+        M::EcP256k => "ECC_SECG_P256K1",
+        M::EcSm2 => "SM2",
+        M::Hmac224 => "HMAC_224",
+        M::Hmac256 => "HMAC_256",
+        M::Hmac384 => "HMAC_384",
+        M::Hmac512 => "HMAC_512",
+        M::HmacSm3 => "HMAC_SM3",
+        M::MlDsa44 => "ML_DSA_44",
+        M::MlDsa65 => "ML_DSA_65",
+        M::MlDsa87 => "ML_DSA_87",
+        M::MlKem512 => "ML_KEM_512",
+        M::MlKem768 => "ML_KEM_768",
+        M::MlKem1024 => "ML_KEM_1024",
+    }
+}
+
+/// `CustomerMasterKeySpec`: the spec under its deprecated name, which the model has only
+/// for the specs older than ML-DSA and ML-KEM (absent for those).
+#[must_use]
+pub const fn customer_master_key_spec(spec: model::KeySpec) -> Option<&'static str> {
+    use model::KeySpec as M;
+    match spec {
+        M::MlDsa44 | M::MlDsa65 | M::MlDsa87 | M::MlKem512 | M::MlKem768 | M::MlKem1024 => None,
+        other => Some(key_spec_name(other)),
+    }
+}
+
+impl KeyUsage {
+    /// The core's usage.
+    #[must_use]
+    pub const fn model(self) -> model::KeyUsage {
+        match self {
+            Self::EncryptDecrypt => model::KeyUsage::EncryptDecrypt,
+            Self::SignVerify => model::KeyUsage::SignVerify,
+            Self::GenerateVerifyMac => model::KeyUsage::GenerateVerifyMac,
+            Self::KeyAgreement => model::KeyUsage::KeyAgreement,
+            Self::EncapsulateDecapsulate => model::KeyUsage::KeyEncapsulation,
+        }
+    }
+
+    /// The wire name of a core usage.
+    #[must_use]
+    pub const fn of(usage: model::KeyUsage) -> Self {
+        match usage {
+            model::KeyUsage::EncryptDecrypt => Self::EncryptDecrypt,
+            model::KeyUsage::SignVerify => Self::SignVerify,
+            model::KeyUsage::GenerateVerifyMac => Self::GenerateVerifyMac,
+            model::KeyUsage::KeyAgreement => Self::KeyAgreement,
+            model::KeyUsage::KeyEncapsulation => Self::EncapsulateDecapsulate,
+        }
+    }
+}
+
+/// The wire name of a core signing algorithm (the core uses AWS's names).
+#[must_use]
+pub fn signing_name(alg: model::SigningAlgorithm) -> &'static str {
+    alg.as_str()
+}
+
+/// The wire name of a core MAC algorithm (the core uses AWS's names).
+#[must_use]
+pub fn mac_name(alg: model::MacAlgorithm) -> &'static str {
+    alg.as_str()
+}
+
+/// The algorithm lists of a key, as AWS reports them: only the list of its usage.
+#[derive(Debug, Clone, Default, Serialize, JsonSchema)]
+pub struct Algorithms {
+    /// ENCRYPT_DECRYPT keys: `SYMMETRIC_DEFAULT`, or the key pair's algorithms.
+    #[serde(
+        rename = "EncryptionAlgorithms",
+        skip_serializing_if = "Option::is_none"
+    )]
+    #[schemars(with = "Option<Vec<EncryptionAlgorithm>>")]
+    pub encryption_algorithms: Option<Vec<&'static str>>,
+    /// SIGN_VERIFY keys.
+    #[serde(rename = "SigningAlgorithms", skip_serializing_if = "Option::is_none")]
+    #[schemars(with = "Option<Vec<SigningAlgorithm>>")]
+    pub signing_algorithms: Option<Vec<&'static str>>,
+    /// GENERATE_VERIFY_MAC keys.
+    #[serde(rename = "MacAlgorithms", skip_serializing_if = "Option::is_none")]
+    #[schemars(with = "Option<Vec<MacAlgorithm>>")]
+    pub mac_algorithms: Option<Vec<&'static str>>,
+    /// KEY_AGREEMENT keys: `ECDH`.
+    #[serde(
+        rename = "KeyAgreementAlgorithms",
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub key_agreement_algorithms: Option<Vec<&'static str>>,
+    /// ENCAPSULATE_DECAPSULATE keys: `ML_KEM`.
+    #[serde(
+        rename = "EncapsulationAlgorithms",
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub encapsulation_algorithms: Option<Vec<&'static str>>,
+}
+
+impl Algorithms {
+    /// The lists of a key of `spec` for `usage`.
+    #[must_use]
+    pub fn of(spec: model::KeySpec, usage: model::KeyUsage) -> Self {
+        use model::KeyUsage as U;
+        let mut out = Self::default();
+        match usage {
+            U::EncryptDecrypt if spec.is_symmetric() => {
+                out.encryption_algorithms = Some(vec![SYMMETRIC_DEFAULT]);
+            }
+            U::EncryptDecrypt => {
+                out.encryption_algorithms = Some(
+                    spec.encryption_algorithms()
+                        .iter()
+                        .map(|a| a.as_str())
+                        .collect(),
+                );
+            }
+            U::SignVerify => {
+                out.signing_algorithms = Some(
+                    spec.signing_algorithms()
+                        .iter()
+                        .map(|a| signing_name(*a))
+                        .collect(),
+                );
+            }
+            U::GenerateVerifyMac => {
+                out.mac_algorithms = Some(spec.mac_algorithm().map(mac_name).into_iter().collect());
+            }
+            U::KeyAgreement => out.key_agreement_algorithms = Some(vec!["ECDH"]),
+            U::KeyEncapsulation => out.encapsulation_algorithms = Some(vec!["ML_KEM"]),
+        }
+        out
+    }
+}
 
 /// `KeyMetadata` (absent fields are left out rather than null).
 #[derive(Debug, Clone, Serialize, JsonSchema)]
@@ -355,7 +628,7 @@ pub struct KeyMetadata {
     /// Free text.
     #[serde(rename = "Description")]
     pub description: String,
-    /// `ENCRYPT_DECRYPT`.
+    /// What the key is for.
     #[serde(rename = "KeyUsage")]
     #[schemars(with = "KeyUsage")]
     pub key_usage: &'static str,
@@ -373,15 +646,21 @@ pub struct KeyMetadata {
     /// `CUSTOMER`.
     #[serde(rename = "KeyManager")]
     pub key_manager: &'static str,
-    /// `SYMMETRIC_DEFAULT` (the deprecated name of `KeySpec`).
-    #[serde(rename = "CustomerMasterKeySpec")]
-    pub customer_master_key_spec: &'static str,
-    /// `SYMMETRIC_DEFAULT`.
+    /// The deprecated name of `KeySpec` (absent for ML-DSA and ML-KEM keys, which the
+    /// deprecated enum lacks).
+    #[serde(
+        rename = "CustomerMasterKeySpec",
+        skip_serializing_if = "Option::is_none"
+    )]
+    #[schemars(with = "Option<KeySpec>")]
+    pub customer_master_key_spec: Option<&'static str>,
+    /// The key's spec.
     #[serde(rename = "KeySpec")]
+    #[schemars(with = "KeySpec")]
     pub key_spec: &'static str,
-    /// `["SYMMETRIC_DEFAULT"]`.
-    #[serde(rename = "EncryptionAlgorithms")]
-    pub encryption_algorithms: [&'static str; 1],
+    /// The algorithms of its usage.
+    #[serde(flatten)]
+    pub algorithms: Algorithms,
     /// False: qkms has no multi-Region keys.
     #[serde(rename = "MultiRegion")]
     pub multi_region: bool,
@@ -418,14 +697,14 @@ impl KeyMetadata {
             creation_date: k.created,
             enabled: k.state == model::KeyState::Enabled,
             description: k.description.clone(),
-            key_usage: KeyUsage::EncryptDecrypt.as_str(),
+            key_usage: KeyUsage::of(k.usage).as_str(),
             key_state: KeyState::from(k.state).as_str(),
             deletion_date: k.delete_date,
             origin: Origin::of(k.origin).as_str(),
             key_manager: "CUSTOMER",
-            customer_master_key_spec: SYMMETRIC_DEFAULT,
-            key_spec: SYMMETRIC_DEFAULT,
-            encryption_algorithms: [SYMMETRIC_DEFAULT],
+            customer_master_key_spec: customer_master_key_spec(k.spec),
+            key_spec: key_spec_name(k.spec),
+            algorithms: Algorithms::of(k.spec, k.usage),
             multi_region: false,
             expiration_model: external_with_material
                 .then_some(super::import::ExpirationModel::of(k.material_expire).as_str()),
