@@ -335,8 +335,16 @@ def test_ml_dsa_sign_verify_locally(kms, keys):
               SigningAlgorithm="ML_DSA_SHAKE_256")
         fails(kms.sign, "ValidationException", KeyId=key_id, Message=hashlib.sha512(message).digest(),
               MessageType="DIGEST", SigningAlgorithm="ML_DSA_SHAKE_256")
-        # qkms's core cannot sign a representative mu (AWS-LC signs whole messages only).
-        fails(kms.sign, "UnsupportedOperationException", KeyId=key_id, Message=os.urandom(64),
+        # EXTERNAL_MU: mu computed locally (FIPS 204) signs like the message it stands for.
+        hasher = mldsa.MLDSAMuHasher(pub)
+        hasher.update(message)
+        mu = hasher.finalize()
+        by_mu = kms.sign(KeyId=key_id, Message=mu, MessageType="EXTERNAL_MU",
+                         SigningAlgorithm="ML_DSA_SHAKE_256")["Signature"]
+        pub.verify(by_mu, message)
+        assert kms.verify(KeyId=key_id, Message=mu, MessageType="EXTERNAL_MU", Signature=sig,
+                          SigningAlgorithm="ML_DSA_SHAKE_256")["SignatureValid"]
+        fails(kms.sign, "ValidationException", KeyId=key_id, Message=mu[:63],
               MessageType="EXTERNAL_MU", SigningAlgorithm="ML_DSA_SHAKE_256")
 
 
