@@ -186,6 +186,7 @@ pub fn re_encrypt(req: ReEncryptRequest, kms: &Kms) -> Result<ReEncryptResponse,
         context: &req.source_encryption_context.0,
         key: source_key.as_ref(),
         version: req.source_key_version_id.as_deref(),
+        algorithm: None,
     };
     let out = kms
         .re_encrypt_from(
@@ -193,6 +194,7 @@ pub fn re_encrypt(req: ReEncryptRequest, kms: &Kms) -> Result<ReEncryptResponse,
             &source,
             &destination,
             &req.destination_encryption_context.0,
+            None,
         )
         .map_err(|(_, e)| AliyunError::from(e))?;
     if req.dry_run.0 {

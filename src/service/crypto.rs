@@ -8,7 +8,9 @@ use super::{CachedKey, Error, Kms, Result, Unusable};
 use crate::crypto::SecretBytes;
 use crate::crypto::aead::{Aead, NONCE_LEN};
 use crate::crypto::blob::CiphertextBlob;
-use crate::model::{EncryptionContext, KeyRecord, KeyRef, KeyState, UseOperation};
+use crate::model::{
+    AsymmetricAlgorithm, EncryptionContext, KeyRecord, KeyRef, KeyState, UseOperation,
+};
 
 /// Largest plaintext Encrypt accepts, in bytes.
 pub const MAX_PLAINTEXT: usize = 6144;
@@ -87,6 +89,9 @@ pub struct ReEncryptSource<'a> {
     pub key: Option<&'a KeyRef>,
     /// The version it must have been made under, when the caller names one.
     pub version: Option<&'a str>,
+    /// For a ciphertext of a key pair (which names no key: `key` is then required), the
+    /// public-key algorithm that made it.
+    pub algorithm: Option<AsymmetricAlgorithm>,
 }
 
 /// Result of ReEncrypt.
@@ -233,12 +238,14 @@ impl Kms {
             context: source_context,
             key: source,
             version: None,
+            algorithm: None,
         };
-        self.re_encrypt_from(blob, &source, destination, destination_context)
+        self.re_encrypt_from(blob, &source, destination, destination_context, None)
     }
 
     /// As [`Kms::re_encrypt`], the source also naming the key version the ciphertext must
-    /// have been made under.
+    /// have been made under, and either side possibly a key pair: the source with the
+    /// algorithm that made its ciphertext, the destination with the one to encrypt with.
     ///
     /// # Errors
     /// As [`Kms::re_encrypt`]; on the source side also [`Error::KeyVersionNotFound`] when
@@ -250,10 +257,17 @@ impl Kms {
         source: &ReEncryptSource<'_>,
         destination: &KeyRef,
         destination_context: &EncryptionContext,
+        destination_algorithm: Option<AsymmetricAlgorithm>,
     ) -> Result<ReEncrypted, (ReEncryptSide, Error)> {
-        let plain = self
-            .decrypt(blob, source.context, source.key)
-            .map_err(|e| (ReEncryptSide::Source, e))?;
+        let plain = match (source.algorithm, source.key) {
+            (None, _) => self.decrypt(blob, source.context, source.key),
+            (Some(alg), Some(key)) => self.asymmetric_decrypt(key, source.version, alg, blob),
+            (Some(_), None) => Err(Error::invalid(
+                "SourceKeyId",
+                "A ciphertext of a key pair names no key: give the key that made it.",
+            )),
+        }
+        .map_err(|e| (ReEncryptSide::Source, e))?;
         if let Some(version) = source.version
             && version != plain.key_version_id
         {
@@ -272,9 +286,12 @@ impl Kms {
             };
             return Err((ReEncryptSide::Source, e));
         }
-        let encrypted = self
-            .encrypt(destination, plain.plaintext.expose(), destination_context)
-            .map_err(|e| (ReEncryptSide::Destination, e))?;
+        let pt = plain.plaintext.expose();
+        let encrypted = match destination_algorithm {
+            None => self.encrypt(destination, pt, destination_context),
+            Some(alg) => self.asymmetric_encrypt(destination, None, alg, pt),
+        }
+        .map_err(|e| (ReEncryptSide::Destination, e))?;
         // Both keys were used by one ReEncrypt (the notes of its halves are replaced).
         self.note_use(&plain.key_id, UseOperation::ReEncrypt);
         self.note_use(&encrypted.key_id, UseOperation::ReEncrypt);
