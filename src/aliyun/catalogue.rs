@@ -13,6 +13,7 @@ use serde::Serialize;
 use serde_json::{Map, Value};
 
 use super::aliases::aliases_actions;
+use super::asymmetric::asymmetric_actions;
 use super::crypto::crypto_actions;
 use super::error::AliyunError;
 use super::export::export_actions;
@@ -25,7 +26,9 @@ use super::random::random_actions;
 use super::regions::regions_actions;
 use super::tags::tags_actions;
 use super::versions::versions_actions;
-use super::{aliases, crypto, export, import, keys, policy, random, regions, tags, versions};
+use super::{
+    aliases, asymmetric, crypto, export, import, keys, policy, random, regions, tags, versions,
+};
 use crate::protocol::{Prepared, gather, to_fields};
 use crate::service::Kms;
 
@@ -61,7 +64,8 @@ gather! {
     [fields: FromParams, error: AliyunError, prepared: Prepared<AliyunError>,
     input: (p: &Params, kms: &Kms);]
     []
-    keys_actions, versions_actions, import_actions, crypto_actions, export_actions,
+    keys_actions, versions_actions, import_actions, crypto_actions, asymmetric_actions,
+    export_actions,
     random_actions, aliases_actions, tags_actions, regions_actions, policy_actions
 }
 

@@ -146,7 +146,7 @@ params! {
         source_key_id: Option<String> = "SourceKeyId",
         /// The key version the ciphertext must have been made under.
         source_key_version_id: Option<String> = "SourceKeyVersionId",
-        /// For asymmetric ciphertexts only, which qkms does not have: refused when given.
+        /// For asymmetric ciphertexts only, which ReEncrypt does not take: refused when given.
         source_encryption_algorithm: Option<String> = "SourceEncryptionAlgorithm",
         /// Validate and run without answering the result.
         dry_run: Flag = "DryRun",
@@ -173,7 +173,7 @@ pub fn re_encrypt(req: ReEncryptRequest, kms: &Kms) -> Result<ReEncryptResponse,
     if req.source_encryption_algorithm.is_some() {
         return Err(AliyunError::invalid_because(
             "SourceEncryptionAlgorithm",
-            "It applies to ciphertexts of asymmetric keys, which qkms does not have; leave it out for symmetric ciphertexts.",
+            "It applies to ciphertexts of asymmetric keys, which ReEncrypt does not take in qkms (use AsymmetricDecrypt, then Encrypt); leave it out for symmetric ciphertexts.",
         ));
     }
     let destination = wire::key_ref(&req.destination_key_id, kms.settings())?;

@@ -1,7 +1,8 @@
 //! Data keys for another system: ExportDataKey, GenerateAndExportDataKey. The data key
 //! is encrypted to a public key the caller gives (`PublicKeyBlob`, base64 DER
-//! SubjectPublicKeyInfo) with RSAES-OAEP; `ExportedDataKey` is that ciphertext, base64.
-//! `EC_SM2` / `SM2PKE` are refused until qkms implements SM2.
+//! SubjectPublicKeyInfo) with RSAES-OAEP (RSA_2048, RSA_3072) or SM2PKE (EC_SM2);
+//! `ExportedDataKey` is that ciphertext, base64 (SM2: raw `04 ‖ C1 ‖ C3 ‖ C2`, as
+//! AsymmetricEncrypt's). EC_SM2 goes only with SM2PKE, and SM2PKE only with EC_SM2.
 
 use base64::Engine as _;
 use base64::engine::general_purpose::STANDARD as B64;
@@ -14,7 +15,7 @@ use super::fields::{Base64, Context, Flag, Ranged, enum_field, params};
 use super::wire;
 use crate::crypto::export::OaepHash;
 use crate::enums::closed_enum;
-use crate::service::{ExportTarget, Kms};
+use crate::service::{ExportTarget, ExportWrapping, Kms};
 
 closed_enum! {
     /// How the data key is encrypted to the public key.
@@ -23,7 +24,7 @@ closed_enum! {
         RsaesOaepSha256 = "RSAES_OAEP_SHA_256",
         /// RSAES-OAEP with SHA-1 and MGF1-SHA-1.
         RsaesOaepSha1 = "RSAES_OAEP_SHA_1",
-        /// SM2 public-key encryption (refused: not implemented yet).
+        /// SM2 public-key encryption (with EC_SM2 only).
         Sm2Pke = "SM2PKE",
     }
 }
@@ -36,7 +37,7 @@ closed_enum! {
         Rsa2048 = "RSA_2048",
         /// RSA, 3072 bits.
         Rsa3072 = "RSA_3072",
-        /// SM2 (refused: not implemented yet).
+        /// SM2 (with SM2PKE only).
         EcSm2 = "EC_SM2",
     }
 }
@@ -48,31 +49,37 @@ fn target(
     spec: ExportKeySpec,
     algorithm: ExportAlgorithm,
 ) -> Result<ExportTarget<'_>, AliyunError> {
-    let sm2 = || {
-        AliyunError::invalid_because(
-            "WrappingKeySpec",
-            "EC_SM2 and SM2PKE are not available in qkms yet; use RSA_2048 or RSA_3072 with RSAES_OAEP_SHA_256 or RSAES_OAEP_SHA_1.",
-        )
-    };
-    let key_bits = match spec {
-        ExportKeySpec::Rsa2048 => 2048,
-        ExportKeySpec::Rsa3072 => 3072,
-        ExportKeySpec::EcSm2 => return Err(sm2()),
-    };
     let hash = match algorithm {
-        ExportAlgorithm::RsaesOaepSha256 => OaepHash::Sha256,
-        ExportAlgorithm::RsaesOaepSha1 => OaepHash::Sha1,
-        ExportAlgorithm::Sm2Pke => {
+        ExportAlgorithm::RsaesOaepSha256 => Some(OaepHash::Sha256),
+        ExportAlgorithm::RsaesOaepSha1 => Some(OaepHash::Sha1),
+        ExportAlgorithm::Sm2Pke => None,
+    };
+    let wrapping = match (spec, hash) {
+        (ExportKeySpec::Rsa2048, Some(hash)) => ExportWrapping::RsaOaep {
+            key_bits: 2048,
+            hash,
+        },
+        (ExportKeySpec::Rsa3072, Some(hash)) => ExportWrapping::RsaOaep {
+            key_bits: 3072,
+            hash,
+        },
+        (ExportKeySpec::EcSm2, None) => ExportWrapping::Sm2Pke,
+        (ExportKeySpec::EcSm2, Some(_)) => {
             return Err(AliyunError::invalid_because(
                 "WrappingAlgorithm",
-                "SM2PKE goes with an EC_SM2 key, which qkms does not support yet; use RSAES_OAEP_SHA_256 or RSAES_OAEP_SHA_1 with an RSA key.",
+                "An EC_SM2 public key takes SM2PKE only.",
+            ));
+        }
+        (_, None) => {
+            return Err(AliyunError::invalid_because(
+                "WrappingAlgorithm",
+                "SM2PKE goes with an EC_SM2 public key only; RSA keys take RSAES_OAEP_SHA_256 or RSAES_OAEP_SHA_1.",
             ));
         }
     };
     Ok(ExportTarget {
         public_key,
-        key_bits,
-        hash,
+        wrapping,
     })
 }
 
@@ -200,7 +207,7 @@ pub fn generate_and_export_data_key(
 
 crate::protocol::family!($ export_actions {
     ExportDataKey(export::ExportDataKeyRequest => export::ExportDataKeyResponse) = export::export_data_key,
-        blocking, [], "Decrypts a data key and returns it encrypted to a caller's RSA public key.";
+        blocking, [], "Decrypts a data key and returns it encrypted to a caller's RSA or SM2 public key.";
     GenerateAndExportDataKey(export::GenerateAndExportDataKeyRequest => export::GenerateAndExportDataKeyResponse) = export::generate_and_export_data_key,
-        blocking, [], "Generates a data key, returned encrypted under a key and to a caller's RSA public key.";
+        blocking, [], "Generates a data key, returned encrypted under a key and to a caller's RSA or SM2 public key.";
 });

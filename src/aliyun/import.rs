@@ -24,6 +24,9 @@ closed_enum! {
         RsaesOaepSha1 = "RSAES_OAEP_SHA_1",
         /// RSAES-OAEP with SHA-256 (MGF1-SHA-256, or MGF1-SHA-1 as Java sends it).
         RsaesOaepSha256 = "RSAES_OAEP_SHA_256",
+        /// SM2 public-key encryption, with an EC_SM2 wrapping key only (any ciphertext
+        /// layout AsymmetricDecrypt accepts).
+        Sm2Pke = "SM2PKE",
     }
 }
 enum_field!(Algorithm);
@@ -33,7 +36,8 @@ closed_enum! {
     pub enum WrapSpec {
         /// RSA-2048.
         Rsa2048 = "RSA_2048",
-        /// SM2 (HSM keys in mainland China regions; refused by qkms).
+        /// SM2, with SM2PKE only (HSM keys in mainland China regions on the service;
+        /// qkms offers it for every EXTERNAL key).
         EcSm2 = "EC_SM2",
     }
 }
@@ -46,7 +50,7 @@ params! {
         key_id: String = "KeyId",
         /// How the material will be wrapped.
         wrapping_algorithm: Algorithm = "WrappingAlgorithm",
-        /// `RSA_2048`.
+        /// `RSA_2048` (with the RSAES algorithms) or `EC_SM2` (with SM2PKE).
         wrapping_key_spec: WrapSpec = "WrappingKeySpec",
     }
 }
@@ -78,16 +82,24 @@ pub fn get_parameters_for_import(
         Algorithm::RsaesPkcs1V15 => WrappingAlgorithm::RsaesPkcs1V15,
         Algorithm::RsaesOaepSha1 => WrappingAlgorithm::RsaesOaepSha1,
         Algorithm::RsaesOaepSha256 => WrappingAlgorithm::RsaesOaepSha256,
+        Algorithm::Sm2Pke => WrappingAlgorithm::Sm2Pke,
     };
-    if req.wrapping_key_spec == WrapSpec::EcSm2 {
-        return Err(AliyunError::invalid_because(
-            "WrappingKeySpec",
-            "EC_SM2 wrapping is for HSM keys in mainland China regions and is not supported by qkms; use RSA_2048.",
-        ));
+    let spec = match req.wrapping_key_spec {
+        WrapSpec::Rsa2048 => WrappingKeySpec::Rsa2048,
+        WrapSpec::EcSm2 => WrappingKeySpec::EcSm2,
+    };
+    // The pairing rule (the crypto sheet, §5): the service checks it too, but the
+    // refusal names the parameter the caller got wrong.
+    if !algorithm.pairs_with(spec) {
+        let why = if spec == WrappingKeySpec::EcSm2 {
+            "An EC_SM2 wrapping key takes WrappingAlgorithm SM2PKE only."
+        } else {
+            "SM2PKE goes with WrappingKeySpec EC_SM2 only."
+        };
+        return Err(AliyunError::invalid_because("WrappingAlgorithm", why));
     }
     let key = wire::key_ref(&req.key_id, kms.settings())?;
-    let params =
-        kms.get_parameters_for_import(&key, algorithm, WrappingKeySpec::Rsa2048, &RULES)?;
+    let params = kms.get_parameters_for_import(&key, algorithm, spec, &RULES)?;
     Ok(GetParametersForImportResponse {
         key_id: params.key_id,
         import_token: params.import_token,

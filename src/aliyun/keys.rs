@@ -22,7 +22,8 @@ params! {
         dkms_instance_id: Option<String> = "DKMSInstanceId",
         /// The kind of key [default: Aliyun_AES_256].
         key_spec: Option<KeySpecParam> = "KeySpec",
-        /// [default: ENCRYPT/DECRYPT].
+        /// As the spec allows [default: ENCRYPT/DECRYPT; SIGN/VERIFY for EC_P256 and
+        /// EC_P256K; GENERATE/VERIFY_MAC for the HMAC specs].
         key_usage: Option<wire::KeyUsage> = "KeyUsage",
         /// `EXTERNAL` for bring-your-own-key [default: Aliyun_KMS].
         origin: Option<wire::Origin> = "Origin",
@@ -77,12 +78,10 @@ pub fn create_key(req: CreateKeyRequest, kms: &Kms) -> Result<CreateKeyResponse,
             ),
         ));
     }
+    let usage = usage_for(spec, req.key_usage)?;
     let key = kms.create_key(CreateKeyInput {
         spec,
-        usage: req
-            .key_usage
-            .unwrap_or(wire::KeyUsage::EncryptDecrypt)
-            .into(),
+        usage: usage.into(),
         origin: origin.into(),
         protection_level: req
             .protection_level
@@ -97,6 +96,32 @@ pub fn create_key(req: CreateKeyRequest, kms: &Kms) -> Result<CreateKeyResponse,
     Ok(CreateKeyResponse {
         key_metadata: KeyMetadata::of(&key, kms.settings(), false),
     })
+}
+
+/// The usage of a new key of `spec`: the one given, if the matrix allows it, else the
+/// spec's default (ENCRYPT/DECRYPT for RSA, SM2 and the symmetric specs, SIGN/VERIFY for
+/// EC_P256 and EC_P256K, GENERATE/VERIFY_MAC for HMAC).
+fn usage_for(spec: KeySpec, given: Option<wire::KeyUsage>) -> Result<wire::KeyUsage, AliyunError> {
+    let allowed = KeySpecParam::usages(spec.into());
+    let Some(usage) = given else {
+        return allowed
+            .first()
+            .copied()
+            .ok_or_else(|| AliyunError::invalid("KeySpec"));
+    };
+    if allowed.contains(&usage) {
+        return Ok(usage);
+    }
+    let names: Vec<&str> = allowed.iter().map(|u| u.as_str()).collect();
+    Err(AliyunError::new(
+        ErrorCode::InvalidParameter,
+        format!(
+            "The specified parameter KeyUsage {} is not valid for KeySpec {}: it takes {}.",
+            usage.as_str(),
+            spec.as_str(),
+            names.join(" or ")
+        ),
+    ))
 }
 
 params! {
@@ -291,7 +316,7 @@ pub fn update_key_description(
 
 crate::protocol::family!($ keys_actions {
     CreateKey(keys::CreateKeyRequest => keys::CreateKeyResponse) = keys::create_key,
-        blocking, [], "Creates a key: with generated material, or EXTERNAL to import your own.";
+        blocking, [], "Creates a key (symmetric, key pair or HMAC): with generated material, or EXTERNAL to import your own.";
     DescribeKey(keys::KeyIdRequest => keys::DescribeKeyResponse) = keys::describe_key,
         hot, [], "Describes a key in its current state.";
     ListKeys(keys::ListKeysRequest => keys::ListKeysResponse) = keys::list_keys,

@@ -6,14 +6,15 @@
 //! * `signature`: v1 HMAC-SHA1, ACS3-HMAC-SHA256 and ACS4-HMAC-SHA256 verification.
 //! * `fields`: typed parameters and the `params!` macro that declares each request.
 //! * `catalogue`: the closed set of actions, each with its types, handler and metadata.
-//! * `keys`, `aliases`, `tags`, `import`, `crypto`, `export`, `random`, `regions`: the
-//!   actions, by family.
+//! * `keys`, `aliases`, `tags`, `import`, `crypto`, `asymmetric`, `export`, `random`,
+//!   `regions`: the actions, by family.
 //! * `wire`: wire names, the `acs:kms:` ARN grammar, `KeyMetadata`.
 //! * `render`: JSON or XML bodies, `RequestId` in the body and the `x-acs-request-id` header.
 //! * `openapi`: the OpenAPI 3.1 document, from the catalogue.
 //! * `error`: the closed set of error codes with their HTTP statuses.
 
 pub mod aliases;
+pub mod asymmetric;
 pub mod catalogue;
 pub mod crypto;
 pub mod error;

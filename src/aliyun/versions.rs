@@ -121,6 +121,14 @@ pub fn create_key_version(
     if key.origin != crate::model::Origin::Kms {
         return Err(crate::service::Error::UnsupportedOrigin { origin: key.origin }.into());
     }
+    // HMAC keys do not rotate (the crypto sheet, §1.12): GenerateMac names no version.
+    if key.spec.is_hmac() {
+        return Err(crate::service::Error::Unsupported(format!(
+            "{} keys have one version and do not rotate",
+            key.spec.as_str()
+        ))
+        .into());
+    }
     let key = kms.rotate_on_demand(&key_ref, OnDemandLimit::MinInterval(MIN_INTERVAL))?;
     let v = key
         .primary()
@@ -248,6 +256,13 @@ pub fn update_rotation_policy(
     kms: &Kms,
 ) -> Result<Empty, AliyunError> {
     let key = wire::key_ref(&req.key_id, kms.settings())?;
+    // Key pairs and HMAC keys do not rotate automatically (the crypto sheet, §1.8, §1.12).
+    if req.enable_automatic_rotation.0 && !kms.describe_key(&key)?.spec.is_symmetric() {
+        return Err(AliyunError::invalid_because(
+            "EnableAutomaticRotation",
+            "Only symmetric keys rotate automatically; make a new key pair version with CreateKeyVersion.",
+        ));
+    }
     let interval = req.enable_automatic_rotation.0.then(|| {
         req.rotation_interval
             .map_or(crate::service::DEFAULT_ROTATION_INTERVAL, |i| i.0)

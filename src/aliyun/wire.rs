@@ -114,6 +114,7 @@ closed_enum! {
 }
 
 enum_schema!(KeyState);
+enum_schema!(KeySpec);
 
 same_variants!(KeySpec <=> model::KeySpec {
     Aes256, Sm4, Rsa2048, Rsa3072, Rsa4096, EcP256, EcP384, EcP521, EcP256k, EcSm2, Hmac224,
@@ -126,24 +127,60 @@ same_variants!(Origin <=> model::Origin { Kms, External });
 same_variants!(ProtectionLevel <=> model::ProtectionLevel { Software, Hsm });
 same_variants!(KeyState <=> model::KeyState { Enabled, Disabled, PendingDeletion, PendingImport });
 
-/// `CreateKey`'s `KeySpec`: the two symmetric specs; the asymmetric ones the service knows
-/// are refused with a reason (qkms does not implement them, and EXTERNAL keys cannot be
-/// asymmetric).
+/// `CreateKey`'s `KeySpec`: the specs the Aliyun API creates (the symmetric two, RSA_2048,
+/// RSA_3072, EC_P256, EC_P256K, EC_SM2 and the HMAC specs); the others the store knows
+/// (RSA_4096, EC_P384, ML-DSA, …) are made through the AWS dialect and refused here.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct KeySpecParam(pub KeySpec);
+
+impl KeySpecParam {
+    /// The specs CreateKey takes.
+    pub const CREATABLE: [KeySpec; 12] = [
+        KeySpec::Aes256,
+        KeySpec::Sm4,
+        KeySpec::Rsa2048,
+        KeySpec::Rsa3072,
+        KeySpec::EcP256,
+        KeySpec::EcP256k,
+        KeySpec::EcSm2,
+        KeySpec::Hmac224,
+        KeySpec::Hmac256,
+        KeySpec::Hmac384,
+        KeySpec::Hmac512,
+        KeySpec::HmacSm3,
+    ];
+
+    /// The usages a key of `spec` may have on this API, the default first: the crypto
+    /// sheet's matrix (RSA and SM2 encrypt or sign, the two ECDSA curves only sign; SM2
+    /// ECDH is the AWS dialect's).
+    #[must_use]
+    pub const fn usages(spec: KeySpec) -> &'static [KeyUsage] {
+        match spec {
+            KeySpec::Rsa2048 | KeySpec::Rsa3072 | KeySpec::EcSm2 => {
+                &[KeyUsage::EncryptDecrypt, KeyUsage::SignVerify]
+            }
+            KeySpec::EcP256 | KeySpec::EcP256k => &[KeyUsage::SignVerify],
+            KeySpec::Hmac224
+            | KeySpec::Hmac256
+            | KeySpec::Hmac384
+            | KeySpec::Hmac512
+            | KeySpec::HmacSm3 => &[KeyUsage::GenerateVerifyMac],
+            _ => &[KeyUsage::EncryptDecrypt],
+        }
+    }
+}
 
 impl super::fields::Field for KeySpecParam {
     fn field(p: &super::params::Params, name: &'static str) -> Result<Self, AliyunError> {
         let raw = String::field(p, name)?;
-        KeySpec::parse(&raw).map(Self).ok_or_else(|| match raw.as_str() {
-            "RSA_2048" | "RSA_3072" | "EC_P256" | "EC_P256K" | "EC_SM2" => {
-                AliyunError::invalid_because(
-                    name,
-                    "qkms supports the symmetric specs Aliyun_AES_256 and Aliyun_SM4; keys with Origin EXTERNAL cannot be asymmetric.",
-                )
-            }
-            _ => AliyunError::invalid(name),
-        })
+        match KeySpec::parse(&raw) {
+            Some(spec) if Self::CREATABLE.contains(&spec) => Ok(Self(spec)),
+            Some(_) => Err(AliyunError::invalid_because(
+                name,
+                "This spec is made through the AWS dialect of qkms; the Aliyun API creates Aliyun_AES_256, Aliyun_SM4, RSA_2048, RSA_3072, EC_P256, EC_P256K, EC_SM2, HMAC_SHA_224, HMAC_SHA_256, HMAC_SHA_384, HMAC_SHA_512 and HMAC_SM3 keys.",
+            )),
+            None => Err(AliyunError::invalid(name)),
+        }
     }
 }
 
@@ -157,7 +194,7 @@ impl JsonSchema for KeySpecParam {
     }
 
     fn json_schema(_: &mut schemars::SchemaGenerator) -> schemars::Schema {
-        let names: Vec<&str> = KeySpec::ALL.iter().map(|v| v.as_str()).collect();
+        let names: Vec<&str> = Self::CREATABLE.iter().map(|v| v.as_str()).collect();
         schemars::json_schema!({"type": "string", "enum": names})
     }
 }
@@ -234,11 +271,11 @@ pub struct KeyMetadata {
     /// `Enabled`, `Disabled`, `PendingDeletion` or `PendingImport`.
     #[schemars(with = "KeyState")]
     pub key_state: &'static str,
-    /// `ENCRYPT/DECRYPT`.
+    /// `ENCRYPT/DECRYPT`, `SIGN/VERIFY` or `GENERATE/VERIFY_MAC`.
     #[schemars(with = "KeyUsage")]
     pub key_usage: &'static str,
-    /// `Aliyun_AES_256` or `Aliyun_SM4`.
-    #[schemars(with = "KeySpecParam")]
+    /// The spec (those of the AWS dialect too, for keys made there).
+    #[schemars(with = "KeySpec")]
     pub key_spec: &'static str,
     /// `Aliyun_KMS` or `EXTERNAL`.
     #[schemars(with = "Origin")]
@@ -268,7 +305,8 @@ pub struct KeyMetadata {
     /// When the next automatic rotation is due; `""` without rotation.
     #[schemars(schema_with = "date_or_empty")]
     pub next_rotation_date: String,
-    /// The version Encrypt uses.
+    /// The version Encrypt uses; `""` for key pairs, which have no primary version
+    /// (every asymmetric call names its version).
     pub primary_key_version: String,
     /// `""`: qkms has no KMS instances.
     #[serde(rename = "DKMSInstanceId")]
@@ -342,7 +380,12 @@ impl KeyMetadata {
                 .unwrap_or_default(),
             last_rotation_date: k.primary().map(|v| iso8601(v.created)).unwrap_or_default(),
             next_rotation_date: or_empty(k.rotation.map(|r| r.next)),
-            primary_key_version: k.primary_version.clone(),
+            // The service's key pairs have no primary version (the crypto sheet, §1.8).
+            primary_key_version: if k.spec.is_asymmetric() {
+                String::new()
+            } else {
+                k.primary_version.clone()
+            },
             dkms_instance_id: "",
             deletion_protection: describe.then_some(if k.deletion_protection.is_some() {
                 Enablement::Enabled.as_str()

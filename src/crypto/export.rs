@@ -1,6 +1,7 @@
-//! Encryption of a data key to a caller's RSA public key (ExportDataKey,
+//! Encryption of a data key to a caller's public key (ExportDataKey,
 //! GenerateAndExportDataKey): RSAES-OAEP, PKCS #1 v2.2 / RFC 8017 §7.1, with SHA-1 or
-//! SHA-256 and MGF1 over the same hash.
+//! SHA-256 and MGF1 over the same hash; or SM2PKE (GB/T 32918.4) to an SM2 key, output
+//! raw `04 ‖ C1 ‖ C3 ‖ C2` as AsymmetricEncrypt's (`crypto::sm2pke`).
 //!
 //! The `rsa` crate is used, not AWS-LC, because only it takes the random source as an
 //! argument: OAEP's seed then comes from the service's entropy, so `--deterministic`
@@ -31,9 +32,15 @@ impl OaepHash {
     }
 }
 
+/// Largest message SM2PKE takes (AsymmetricEncrypt's limit).
+pub const MAX_SM2_MESSAGE: usize = 6047;
+
 /// Why a public key cannot take an export.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum ExportError {
+    /// The bytes are not a DER SubjectPublicKeyInfo of an SM2 key.
+    #[error("not a DER SubjectPublicKeyInfo of an SM2 public key")]
+    NotAnSm2Key,
     /// The bytes are not a DER SubjectPublicKeyInfo of an RSA key of 2048 to 4096 bits.
     #[error("not a DER SubjectPublicKeyInfo of an RSA public key")]
     NotAnRsaKey,
@@ -46,6 +53,38 @@ pub enum ExportError {
     /// The random source failed.
     #[error("the random source failed")]
     Random,
+}
+
+/// A caller's SM2 public key.
+#[derive(Debug, Clone)]
+pub struct Sm2ExportKey {
+    key: sm2::PublicKey,
+}
+
+impl Sm2ExportKey {
+    /// Parses a DER SubjectPublicKeyInfo with the SM2 curve OID.
+    ///
+    /// # Errors
+    /// [`ExportError::NotAnSm2Key`].
+    pub fn from_spki(der: &[u8]) -> Result<Self, ExportError> {
+        use sm2::pkcs8::DecodePublicKey as _;
+        sm2::PublicKey::from_public_key_der(der)
+            .map(|key| Self { key })
+            .map_err(|_| ExportError::NotAnSm2Key)
+    }
+
+    /// SM2PKE of `msg`, raw `04 ‖ C1 ‖ C3 ‖ C2`, k drawn from `entropy`.
+    ///
+    /// # Errors
+    /// [`ExportError::TooLong`], [`ExportError::Random`].
+    pub fn encrypt(&self, msg: &[u8], entropy: &dyn Entropy) -> Result<Vec<u8>, ExportError> {
+        if msg.len() > MAX_SM2_MESSAGE {
+            return Err(ExportError::TooLong {
+                max: MAX_SM2_MESSAGE,
+            });
+        }
+        super::sm2pke::encrypt(&self.key, msg, entropy).map_err(|_| ExportError::Random)
+    }
 }
 
 /// A caller's RSA public key.
@@ -131,6 +170,27 @@ mod tests {
             );
         }
         assert_eq!(key.max_message(OaepHash::Sha256), 190);
+    }
+
+    #[test]
+    fn sm2_exports_open_with_the_private_key() {
+        let pair = WrappingKey::generate_spec(WrappingKeySpec::EcSm2).unwrap();
+        let spki = pair.public_key_spki().unwrap();
+        assert_eq!(spki.len(), 91);
+        assert!(ExportKey::from_spki(&spki).is_err());
+        let key = Sm2ExportKey::from_spki(&spki).unwrap();
+        let msg = [3u8; 32];
+        let c = key.encrypt(&msg, &OsEntropy).unwrap();
+        assert_eq!((c.len(), c[0]), (32 + 97, 0x04));
+        assert_eq!(
+            pair.unwrap(WrappingAlgorithm::Sm2Pke, &c).unwrap().expose(),
+            &msg
+        );
+        let rsa = WrappingKey::generate_spec(WrappingKeySpec::Rsa2048).unwrap();
+        assert_eq!(
+            Sm2ExportKey::from_spki(&rsa.public_key_spki().unwrap()).unwrap_err(),
+            ExportError::NotAnSm2Key
+        );
     }
 
     #[test]

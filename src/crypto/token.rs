@@ -13,8 +13,8 @@
 //! |---|---|---|
 //! | 0 | 1 | format version, `0x02` |
 //! | 1 | 8 | expiry, Unix seconds, signed big-endian |
-//! | 9 | 1 | wrapping algorithm: `1` RSAES_PKCS1_V1_5, `2` RSAES_OAEP_SHA_1, `3` RSAES_OAEP_SHA_256, `4` RSA_AES_KEY_WRAP_SHA_1, `5` RSA_AES_KEY_WRAP_SHA_256 |
-//! | 10 | 1 | wrapping key spec: `1` RSA_2048, `2` RSA_3072, `3` RSA_4096 |
+//! | 9 | 1 | wrapping algorithm: `1` RSAES_PKCS1_V1_5, `2` RSAES_OAEP_SHA_1, `3` RSAES_OAEP_SHA_256, `4` RSA_AES_KEY_WRAP_SHA_1, `5` RSA_AES_KEY_WRAP_SHA_256, `6` SM2PKE |
+//! | 10 | 1 | wrapping key spec: `1` RSA_2048, `2` RSA_3072, `3` RSA_4096, `4` EC_SM2 |
 //! | 11 | 1 | key ID length `L` (1–255) |
 //! | 12 | `L` | key ID, UTF-8 |
 //! | 12+L | 12 | AES-256-GCM nonce |
@@ -53,11 +53,13 @@ const ALG_RSAES_OAEP_SHA_1: u8 = 2;
 const ALG_RSAES_OAEP_SHA_256: u8 = 3;
 const ALG_RSA_AES_KEY_WRAP_SHA_1: u8 = 4;
 const ALG_RSA_AES_KEY_WRAP_SHA_256: u8 = 5;
+const ALG_SM2PKE: u8 = 6;
 
 /// Wrapping key spec bytes (version 2). NEVER change.
 const SPEC_RSA_2048: u8 = 1;
 const SPEC_RSA_3072: u8 = 2;
 const SPEC_RSA_4096: u8 = 3;
+const SPEC_EC_SM2: u8 = 4;
 
 /// The public part of a version 2 token: what its wrapping key was issued for.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -101,6 +103,7 @@ pub const fn algorithm_byte(a: WrappingAlgorithm) -> u8 {
         WrappingAlgorithm::RsaesOaepSha256 => ALG_RSAES_OAEP_SHA_256,
         WrappingAlgorithm::RsaAesKeyWrapSha1 => ALG_RSA_AES_KEY_WRAP_SHA_1,
         WrappingAlgorithm::RsaAesKeyWrapSha256 => ALG_RSA_AES_KEY_WRAP_SHA_256,
+        WrappingAlgorithm::Sm2Pke => ALG_SM2PKE,
     }
 }
 
@@ -113,6 +116,7 @@ pub const fn algorithm_from_byte(b: u8) -> Option<WrappingAlgorithm> {
         ALG_RSAES_OAEP_SHA_256 => Some(WrappingAlgorithm::RsaesOaepSha256),
         ALG_RSA_AES_KEY_WRAP_SHA_1 => Some(WrappingAlgorithm::RsaAesKeyWrapSha1),
         ALG_RSA_AES_KEY_WRAP_SHA_256 => Some(WrappingAlgorithm::RsaAesKeyWrapSha256),
+        ALG_SM2PKE => Some(WrappingAlgorithm::Sm2Pke),
         _ => None,
     }
 }
@@ -124,6 +128,7 @@ pub const fn spec_byte(s: WrappingKeySpec) -> u8 {
         WrappingKeySpec::Rsa2048 => SPEC_RSA_2048,
         WrappingKeySpec::Rsa3072 => SPEC_RSA_3072,
         WrappingKeySpec::Rsa4096 => SPEC_RSA_4096,
+        WrappingKeySpec::EcSm2 => SPEC_EC_SM2,
     }
 }
 
@@ -134,6 +139,7 @@ pub const fn spec_from_byte(b: u8) -> Option<WrappingKeySpec> {
         SPEC_RSA_2048 => Some(WrappingKeySpec::Rsa2048),
         SPEC_RSA_3072 => Some(WrappingKeySpec::Rsa3072),
         SPEC_RSA_4096 => Some(WrappingKeySpec::Rsa4096),
+        SPEC_EC_SM2 => Some(WrappingKeySpec::EcSm2),
         _ => None,
     }
 }
@@ -300,17 +306,19 @@ mod tests {
     use super::super::random::OsEntropy;
     use super::*;
 
-    const ALGORITHMS: [WrappingAlgorithm; 5] = [
+    const ALGORITHMS: [WrappingAlgorithm; 6] = [
         WrappingAlgorithm::RsaesPkcs1V15,
         WrappingAlgorithm::RsaesOaepSha1,
         WrappingAlgorithm::RsaesOaepSha256,
         WrappingAlgorithm::RsaAesKeyWrapSha1,
         WrappingAlgorithm::RsaAesKeyWrapSha256,
+        WrappingAlgorithm::Sm2Pke,
     ];
-    const SPECS: [WrappingKeySpec; 3] = [
+    const SPECS: [WrappingKeySpec; 4] = [
         WrappingKeySpec::Rsa2048,
         WrappingKeySpec::Rsa3072,
         WrappingKeySpec::Rsa4096,
+        WrappingKeySpec::EcSm2,
     ];
 
     fn key() -> SecretBytes {
@@ -330,8 +338,8 @@ mod tests {
         #[test]
         fn header_round_trip(
             key_id in "[a-zA-Z0-9-]{1,255}",
-            alg in 0usize..5,
-            spec in 0usize..3,
+            alg in 0usize..6,
+            spec in 0usize..4,
             expires in any::<i64>(),
             tail in proptest::collection::vec(any::<u8>(), 0..64),
         ) {
@@ -368,7 +376,8 @@ mod tests {
             assert_eq!(spec_from_byte(b), Some(s));
         }
         assert_eq!(algorithm_from_byte(0), None);
-        assert_eq!(spec_from_byte(4), None);
+        assert_eq!(algorithm_from_byte(7), None);
+        assert_eq!(spec_from_byte(5), None);
     }
 
     #[test]

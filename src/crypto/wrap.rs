@@ -1,5 +1,10 @@
-//! RSA wrapping key pairs for the bring-your-own-key import, and the unwrap of imported
-//! material (RSAES-PKCS1-v1_5 and RSAES-OAEP, PKCS #1 v2.2 / RFC 8017).
+//! Wrapping key pairs for the bring-your-own-key import, and the unwrap of imported
+//! material: RSA (RSAES-PKCS1-v1_5 and RSAES-OAEP, PKCS #1 v2.2 / RFC 8017) and SM2
+//! (SM2PKE, GB/T 32918.4, in every ciphertext layout `crypto::sm2pke` accepts).
+//!
+//! SM2 wrapping keys go only with `SM2PKE` and RSA keys only with the RSA algorithms: a
+//! ciphertext of the other family never unwraps. SM2 keys cost microseconds to make, so
+//! they are generated on demand rather than pooled.
 //!
 //! # Which RSA implementation, and why
 //!
@@ -47,6 +52,8 @@ pub enum WrappingAlgorithm {
     RsaAesKeyWrapSha1,
     /// As [`WrappingAlgorithm::RsaAesKeyWrapSha1`] with OAEP SHA-256.
     RsaAesKeyWrapSha256,
+    /// SM2 public-key encryption (GB/T 32918.4) of the material; EC_SM2 keys only.
+    Sm2Pke,
 }
 
 impl WrappingAlgorithm {
@@ -59,6 +66,7 @@ impl WrappingAlgorithm {
             Self::RsaesOaepSha256 => "RSAES_OAEP_SHA_256",
             Self::RsaAesKeyWrapSha1 => "RSA_AES_KEY_WRAP_SHA_1",
             Self::RsaAesKeyWrapSha256 => "RSA_AES_KEY_WRAP_SHA_256",
+            Self::Sm2Pke => "SM2PKE",
         }
     }
 
@@ -71,9 +79,17 @@ impl WrappingAlgorithm {
             Self::RsaesOaepSha256,
             Self::RsaAesKeyWrapSha1,
             Self::RsaAesKeyWrapSha256,
+            Self::Sm2Pke,
         ]
         .into_iter()
         .find(|a| a.as_str() == s)
+    }
+
+    /// Whether a wrapping key of `spec` unwraps this algorithm (SM2PKE goes only with
+    /// EC_SM2, and EC_SM2 only with SM2PKE).
+    #[must_use]
+    pub fn pairs_with(self, spec: WrappingKeySpec) -> bool {
+        (self == Self::Sm2Pke) == (spec == WrappingKeySpec::EcSm2)
     }
 }
 
@@ -86,6 +102,8 @@ pub enum WrappingKeySpec {
     Rsa3072,
     /// RSA-4096.
     Rsa4096,
+    /// SM2 (generated on demand: it is cheap).
+    EcSm2,
 }
 
 impl WrappingKeySpec {
@@ -96,29 +114,32 @@ impl WrappingKeySpec {
             Self::Rsa2048 => "RSA_2048",
             Self::Rsa3072 => "RSA_3072",
             Self::Rsa4096 => "RSA_4096",
+            Self::EcSm2 => "EC_SM2",
         }
     }
 
     /// Parses a wire name.
     #[must_use]
     pub fn parse(s: &str) -> Option<Self> {
-        [Self::Rsa2048, Self::Rsa3072, Self::Rsa4096]
+        [Self::Rsa2048, Self::Rsa3072, Self::Rsa4096, Self::EcSm2]
             .into_iter()
             .find(|k| k.as_str() == s)
     }
 
-    const fn key_size(self) -> KeySize {
+    /// The RSA key size, `None` for SM2.
+    const fn key_size(self) -> Option<KeySize> {
         match self {
-            Self::Rsa2048 => KeySize::Rsa2048,
-            Self::Rsa3072 => KeySize::Rsa3072,
-            Self::Rsa4096 => KeySize::Rsa4096,
+            Self::Rsa2048 => Some(KeySize::Rsa2048),
+            Self::Rsa3072 => Some(KeySize::Rsa3072),
+            Self::Rsa4096 => Some(KeySize::Rsa4096),
+            Self::EcSm2 => None,
         }
     }
 }
 
 /// Key generation, encoding or decoding of a wrapping key failed.
 #[derive(Debug, thiserror::Error)]
-#[error("RSA wrapping key operation failed")]
+#[error("wrapping key operation failed")]
 pub struct WrapKeyError;
 
 /// Unwrapping failed: the ciphertext was not made with this key and algorithm.
@@ -126,10 +147,16 @@ pub struct WrapKeyError;
 #[error("unwrap failed")]
 pub struct UnwrapError;
 
-/// An RSA-2048 wrapping key pair.
+/// A wrapping key pair: RSA or SM2.
 #[derive(Clone)]
 pub struct WrappingKey {
-    private: PrivateDecryptingKey,
+    private: Private,
+}
+
+#[derive(Clone)]
+enum Private {
+    Rsa(PrivateDecryptingKey),
+    Sm2(sm2::SecretKey),
 }
 
 impl fmt::Debug for WrappingKey {
@@ -147,14 +174,26 @@ impl WrappingKey {
         Self::generate_spec(WrappingKeySpec::Rsa2048)
     }
 
-    /// Generates a fresh key pair of `spec` (RSA-4096 takes up to a second).
+    /// Generates a fresh key pair of `spec` (RSA-4096 takes up to a second; SM2
+    /// microseconds).
     ///
     /// # Errors
-    /// [`WrapKeyError`] if AWS-LC fails.
+    /// [`WrapKeyError`] if AWS-LC or the random source fails.
     pub fn generate_spec(spec: WrappingKeySpec) -> Result<Self, WrapKeyError> {
-        PrivateDecryptingKey::generate(spec.key_size())
-            .map(|private| Self { private })
+        let Some(size) = spec.key_size() else {
+            return Self::generate_sm2(&super::random::OsEntropy);
+        };
+        PrivateDecryptingKey::generate(size)
+            .map(|key| Self {
+                private: Private::Rsa(key),
+            })
             .map_err(|_| WrapKeyError)
+    }
+
+    fn generate_sm2(entropy: &dyn Entropy) -> Result<Self, WrapKeyError> {
+        let der = super::asym::generate(crate::model::KeySpec::EcSm2, entropy)
+            .map_err(|_| WrapKeyError)?;
+        Self::from_pkcs8(der.expose())
     }
 
     /// Generates a key pair of `spec` from `entropy` with the `rsa` crate, so that a
@@ -172,54 +211,91 @@ impl WrappingKey {
             WrappingKeySpec::Rsa2048 => 2048,
             WrappingKeySpec::Rsa3072 => 3072,
             WrappingKeySpec::Rsa4096 => 4096,
+            WrappingKeySpec::EcSm2 => return Self::generate_sm2(entropy),
         };
         let key = rsa::PrivateKey::new(&mut EntropyRng(entropy), bits).map_err(|_| WrapKeyError)?;
         let der = key.to_pkcs8_der().map_err(|_| WrapKeyError)?;
         Self::from_pkcs8(der.as_bytes())
     }
 
-    /// Loads a key from PKCS #8 DER.
+    /// Loads a key from PKCS #8 DER: an RSA key, else an SM2 key (the PKCS #8 names its
+    /// algorithm and curve, so the two never mix up).
     ///
     /// # Errors
-    /// [`WrapKeyError`] if the DER is not an RSA private key.
+    /// [`WrapKeyError`] if the DER is neither.
     pub fn from_pkcs8(der: &[u8]) -> Result<Self, WrapKeyError> {
-        PrivateDecryptingKey::from_pkcs8(der)
-            .map(|private| Self { private })
+        use sm2::pkcs8::DecodePrivateKey as _;
+        if let Ok(key) = PrivateDecryptingKey::from_pkcs8(der) {
+            return Ok(Self {
+                private: Private::Rsa(key),
+            });
+        }
+        sm2::SecretKey::from_pkcs8_der(der)
+            .map(|key| Self {
+                private: Private::Sm2(key),
+            })
             .map_err(|_| WrapKeyError)
     }
 
     /// The private key as PKCS #8 DER, held as a secret.
     ///
     /// # Errors
-    /// [`WrapKeyError`] if AWS-LC fails.
+    /// [`WrapKeyError`] if the encoder fails.
     pub fn to_pkcs8(&self) -> Result<SecretBytes, WrapKeyError> {
-        let der: Pkcs8V1Der<'static> = self.private.as_der().map_err(|_| WrapKeyError)?;
-        Ok(SecretBytes::from_slice(der.as_ref()))
-    }
-
-    /// The spec of this key's size (`None` for a size qkms does not issue, which a
-    /// PKCS #8 of another origin could have).
-    #[must_use]
-    pub fn spec(&self) -> Option<WrappingKeySpec> {
-        match self.private.key_size_bits() {
-            2048 => Some(WrappingKeySpec::Rsa2048),
-            3072 => Some(WrappingKeySpec::Rsa3072),
-            4096 => Some(WrappingKeySpec::Rsa4096),
-            _ => None,
+        use sm2::pkcs8::EncodePrivateKey as _;
+        match &self.private {
+            Private::Rsa(key) => {
+                let der: Pkcs8V1Der<'static> = key.as_der().map_err(|_| WrapKeyError)?;
+                Ok(SecretBytes::from_slice(der.as_ref()))
+            }
+            Private::Sm2(key) => {
+                let der = key.to_pkcs8_der().map_err(|_| WrapKeyError)?;
+                Ok(SecretBytes::from_slice(der.as_bytes()))
+            }
         }
     }
 
-    /// The public key as DER SubjectPublicKeyInfo (what GetParametersForImport returns).
+    /// The spec of this key (`None` for an RSA size qkms does not issue, which a
+    /// PKCS #8 of another origin could have).
+    #[must_use]
+    pub fn spec(&self) -> Option<WrappingKeySpec> {
+        match &self.private {
+            Private::Sm2(_) => Some(WrappingKeySpec::EcSm2),
+            Private::Rsa(key) => match key.key_size_bits() {
+                2048 => Some(WrappingKeySpec::Rsa2048),
+                3072 => Some(WrappingKeySpec::Rsa3072),
+                4096 => Some(WrappingKeySpec::Rsa4096),
+                _ => None,
+            },
+        }
+    }
+
+    /// The public key as DER SubjectPublicKeyInfo (what GetParametersForImport returns;
+    /// for SM2: id-ecPublicKey with the SM2 curve OID `1.2.156.10197.1.301`, 91 bytes).
     ///
     /// # Errors
-    /// [`WrapKeyError`] if AWS-LC fails.
+    /// [`WrapKeyError`] if the encoder fails.
     pub fn public_key_spki(&self) -> Result<Vec<u8>, WrapKeyError> {
-        let der: PublicKeyX509Der<'static> = self
-            .private
-            .public_key()
-            .as_der()
-            .map_err(|_| WrapKeyError)?;
-        Ok(der.as_ref().to_vec())
+        use sm2::pkcs8::EncodePublicKey as _;
+        match &self.private {
+            Private::Rsa(key) => {
+                let der: PublicKeyX509Der<'static> =
+                    key.public_key().as_der().map_err(|_| WrapKeyError)?;
+                Ok(der.as_ref().to_vec())
+            }
+            Private::Sm2(key) => key
+                .public_key()
+                .to_public_key_der()
+                .map(|d| d.as_bytes().to_vec())
+                .map_err(|_| WrapKeyError),
+        }
+    }
+
+    fn rsa(&self) -> Result<&PrivateDecryptingKey, UnwrapError> {
+        match &self.private {
+            Private::Rsa(key) => Ok(key),
+            Private::Sm2(_) => Err(UnwrapError),
+        }
     }
 
     /// Unwraps `ciphertext` with `algorithm`.
@@ -231,36 +307,42 @@ impl WrappingKey {
         algorithm: WrappingAlgorithm,
         ciphertext: &[u8],
     ) -> Result<SecretBytes, UnwrapError> {
+        match (&self.private, algorithm) {
+            (Private::Sm2(key), WrappingAlgorithm::Sm2Pke) => {
+                return super::sm2pke::decrypt(key, ciphertext).map_err(|_| UnwrapError);
+            }
+            (Private::Sm2(_), _) | (Private::Rsa(_), WrappingAlgorithm::Sm2Pke) => {
+                return Err(UnwrapError);
+            }
+            (Private::Rsa(_), _) => {}
+        }
         if matches!(
             algorithm,
             WrappingAlgorithm::RsaAesKeyWrapSha1 | WrappingAlgorithm::RsaAesKeyWrapSha256
         ) {
             return self.unwrap_rsa_aes(algorithm, ciphertext);
         }
-        if ciphertext.len() != self.private.key_size_bytes() {
+        let private = self.rsa()?;
+        if ciphertext.len() != private.key_size_bytes() {
             return Err(UnwrapError);
         }
-        let mut out = zeroize::Zeroizing::new(vec![0u8; self.private.key_size_bytes()]);
+        let mut out = zeroize::Zeroizing::new(vec![0u8; private.key_size_bytes()]);
         let result = match algorithm {
-            WrappingAlgorithm::RsaesPkcs1V15 => {
-                Pkcs1PrivateDecryptingKey::new(self.private.clone())
-                    .map_err(|_| UnwrapError)?
-                    .decrypt(ciphertext, &mut out)
-                    .map(|p| SecretBytes::from_slice(p))
-            }
-            WrappingAlgorithm::RsaesOaepSha1 => OaepPrivateDecryptingKey::new(self.private.clone())
+            WrappingAlgorithm::RsaesPkcs1V15 => Pkcs1PrivateDecryptingKey::new(private.clone())
+                .map_err(|_| UnwrapError)?
+                .decrypt(ciphertext, &mut out)
+                .map(|p| SecretBytes::from_slice(p)),
+            WrappingAlgorithm::RsaesOaepSha1 => OaepPrivateDecryptingKey::new(private.clone())
                 .map_err(|_| UnwrapError)?
                 .decrypt(&OAEP_SHA1_MGF1SHA1, ciphertext, &mut out, None)
                 .map(|p| SecretBytes::from_slice(p)),
-            WrappingAlgorithm::RsaesOaepSha256 => {
-                OaepPrivateDecryptingKey::new(self.private.clone())
-                    .map_err(|_| UnwrapError)?
-                    .decrypt(&OAEP_SHA256_MGF1SHA256, ciphertext, &mut out, None)
-                    .map(|p| SecretBytes::from_slice(p))
-            }
-            WrappingAlgorithm::RsaAesKeyWrapSha1 | WrappingAlgorithm::RsaAesKeyWrapSha256 => {
-                return self.unwrap_rsa_aes(algorithm, ciphertext);
-            }
+            WrappingAlgorithm::RsaesOaepSha256 => OaepPrivateDecryptingKey::new(private.clone())
+                .map_err(|_| UnwrapError)?
+                .decrypt(&OAEP_SHA256_MGF1SHA256, ciphertext, &mut out, None)
+                .map(|p| SecretBytes::from_slice(p)),
+            WrappingAlgorithm::RsaAesKeyWrapSha1
+            | WrappingAlgorithm::RsaAesKeyWrapSha256
+            | WrappingAlgorithm::Sm2Pke => return Err(UnwrapError),
         };
         match (result, algorithm) {
             (Ok(material), _) => Ok(material),
@@ -279,7 +361,8 @@ impl WrappingKey {
         ciphertext: &[u8],
     ) -> Result<SecretBytes, UnwrapError> {
         use aws_lc_rs::key_wrap::{AES_128, AES_256, KeyEncryptionKey, KeyWrapPadded as _};
-        let k = self.private.key_size_bytes();
+        let private = self.rsa()?;
+        let k = private.key_size_bytes();
         let (c1, c2) = ciphertext.split_at_checked(k).ok_or(UnwrapError)?;
         if c2.len() < 16 {
             return Err(UnwrapError);
@@ -290,7 +373,7 @@ impl WrappingKey {
             &OAEP_SHA256_MGF1SHA256
         };
         let mut buf = zeroize::Zeroizing::new(vec![0u8; k]);
-        let aes_key = OaepPrivateDecryptingKey::new(self.private.clone())
+        let aes_key = OaepPrivateDecryptingKey::new(private.clone())
             .map_err(|_| UnwrapError)?
             .decrypt(oaep, c1, &mut buf, None)
             .map_err(|_| UnwrapError)?;
@@ -400,6 +483,53 @@ mod tests {
                 .unwrap()
                 .expose(),
             &material
+        );
+    }
+
+    #[test]
+    fn sm2_wrapping_keys_unwrap_sm2pke_only() {
+        use sm2::pkcs8::DecodePublicKey as _;
+        let key = WrappingKey::generate_spec(WrappingKeySpec::EcSm2).unwrap();
+        assert_eq!(key.spec(), Some(WrappingKeySpec::EcSm2));
+        let spki = key.public_key_spki().unwrap();
+        assert_eq!(spki.len(), 91, "SM2 SPKI DER is 91 bytes");
+        let again = WrappingKey::from_pkcs8(key.to_pkcs8().unwrap().expose()).unwrap();
+        assert_eq!(again.spec(), Some(WrappingKeySpec::EcSm2));
+        assert_eq!(again.public_key_spki().unwrap(), spki);
+        let public = sm2::PublicKey::from_public_key_der(&spki).unwrap();
+        let material = [0x5au8; 16];
+        let ct =
+            crate::crypto::sm2pke::encrypt(&public, &material, &crate::crypto::random::OsEntropy)
+                .unwrap();
+        for layout in [&ct[..], &ct[1..]] {
+            assert_eq!(
+                key.unwrap(WrappingAlgorithm::Sm2Pke, layout)
+                    .unwrap()
+                    .expose(),
+                &material
+            );
+        }
+        assert!(key.unwrap(WrappingAlgorithm::RsaesOaepSha256, &ct).is_err());
+        let rsa = WrappingKey::generate().unwrap();
+        assert!(rsa.unwrap(WrappingAlgorithm::Sm2Pke, &ct).is_err());
+        // The pairing rule.
+        for spec in [
+            WrappingKeySpec::Rsa2048,
+            WrappingKeySpec::Rsa3072,
+            WrappingKeySpec::Rsa4096,
+        ] {
+            assert!(!WrappingAlgorithm::Sm2Pke.pairs_with(spec));
+            assert!(WrappingAlgorithm::RsaesOaepSha256.pairs_with(spec));
+        }
+        assert!(WrappingAlgorithm::Sm2Pke.pairs_with(WrappingKeySpec::EcSm2));
+        assert!(!WrappingAlgorithm::RsaAesKeyWrapSha256.pairs_with(WrappingKeySpec::EcSm2));
+        assert_eq!(
+            WrappingKeySpec::parse("EC_SM2"),
+            Some(WrappingKeySpec::EcSm2)
+        );
+        assert_eq!(
+            WrappingAlgorithm::parse("SM2PKE"),
+            Some(WrappingAlgorithm::Sm2Pke)
         );
     }
 

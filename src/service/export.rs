@@ -3,18 +3,56 @@
 //! system can take it without calling the KMS.
 
 use super::{Encrypted, Error, Kms, Result};
-use crate::crypto::export::{ExportError, ExportKey, OaepHash};
+use crate::crypto::export::{ExportError, ExportKey, OaepHash, Sm2ExportKey};
 use crate::model::{EncryptionContext, KeyRef};
+
+/// How the data key is encrypted to the caller's public key.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ExportWrapping {
+    /// RSAES-OAEP to an RSA key.
+    RsaOaep {
+        /// The modulus size the caller declared (`WrappingKeySpec`); the key must have it.
+        key_bits: u32,
+        /// The OAEP hash (`WrappingAlgorithm`).
+        hash: OaepHash,
+    },
+    /// SM2PKE to an SM2 key (`EC_SM2` with `SM2PKE`).
+    Sm2Pke,
+}
 
 /// The caller's public key and how to encrypt to it.
 #[derive(Debug, Clone, Copy)]
 pub struct ExportTarget<'a> {
-    /// DER SubjectPublicKeyInfo of an RSA key.
+    /// DER SubjectPublicKeyInfo of an RSA or SM2 key.
     pub public_key: &'a [u8],
-    /// The modulus size the caller declared (`WrappingKeySpec`); the key must have it.
-    pub key_bits: u32,
-    /// The OAEP hash (`WrappingAlgorithm`).
-    pub hash: OaepHash,
+    /// How to encrypt to it.
+    pub wrapping: ExportWrapping,
+}
+
+/// A parsed recipient key with its scheme.
+enum Recipient {
+    Rsa(ExportKey, OaepHash),
+    Sm2(Sm2ExportKey),
+}
+
+impl Recipient {
+    fn max_message(&self) -> usize {
+        match self {
+            Self::Rsa(key, hash) => key.max_message(*hash),
+            Self::Sm2(_) => crate::crypto::export::MAX_SM2_MESSAGE,
+        }
+    }
+
+    fn encrypt(
+        &self,
+        msg: &[u8],
+        entropy: &dyn crate::crypto::random::Entropy,
+    ) -> std::result::Result<Vec<u8>, ExportError> {
+        match self {
+            Self::Rsa(key, hash) => key.encrypt(*hash, msg, entropy),
+            Self::Sm2(key) => key.encrypt(msg, entropy),
+        }
+    }
 }
 
 /// Result of ExportDataKey.
@@ -39,34 +77,40 @@ pub struct GeneratedExport {
 
 impl Kms {
     /// The caller's key, checked against what the request declares.
-    fn export_key(target: &ExportTarget<'_>) -> Result<ExportKey> {
+    fn export_key(target: &ExportTarget<'_>) -> Result<Recipient> {
+        let (key_bits, hash) = match target.wrapping {
+            ExportWrapping::Sm2Pke => {
+                let key = Sm2ExportKey::from_spki(target.public_key).map_err(|_| {
+                    Error::invalid(
+                        "PublicKeyBlob",
+                        "It must be base64 of a DER SubjectPublicKeyInfo of an SM2 public key (curve OID 1.2.156.10197.1.301).",
+                    )
+                })?;
+                return Ok(Recipient::Sm2(key));
+            }
+            ExportWrapping::RsaOaep { key_bits, hash } => (key_bits, hash),
+        };
         let key = ExportKey::from_spki(target.public_key).map_err(|_| {
             Error::invalid(
                 "PublicKeyBlob",
                 "It must be base64 of a DER SubjectPublicKeyInfo of an RSA public key.",
             )
         })?;
-        if key.bits() != target.key_bits {
+        if key.bits() != key_bits {
             return Err(Error::invalid(
                 "WrappingKeySpec",
                 format!(
                     "The public key has {} bits, not the {} of WrappingKeySpec.",
                     key.bits(),
-                    target.key_bits
+                    key_bits
                 ),
             ));
         }
-        Ok(key)
+        Ok(Recipient::Rsa(key, hash))
     }
 
-    fn export_to(
-        &self,
-        key: &ExportKey,
-        hash: OaepHash,
-        data_key: &[u8],
-        name: &'static str,
-    ) -> Result<Vec<u8>> {
-        key.encrypt(hash, data_key, self.entropy.as_ref())
+    fn export_to(&self, key: &Recipient, data_key: &[u8], name: &'static str) -> Result<Vec<u8>> {
+        key.encrypt(data_key, self.entropy.as_ref())
             .map_err(|e| match e {
                 ExportError::TooLong { max } => Error::invalid(
                     name,
@@ -93,12 +137,7 @@ impl Kms {
     ) -> Result<Exported> {
         let key = Self::export_key(target)?;
         let plain = self.decrypt(blob, context, None)?;
-        let exported = self.export_to(
-            &key,
-            target.hash,
-            plain.plaintext.expose(),
-            "CiphertextBlob",
-        )?;
+        let exported = self.export_to(&key, plain.plaintext.expose(), "CiphertextBlob")?;
         Ok(Exported {
             key_id: plain.key_id,
             key_version_id: plain.key_version_id,
@@ -120,7 +159,7 @@ impl Kms {
         target: &ExportTarget<'_>,
     ) -> Result<GeneratedExport> {
         let public = Self::export_key(target)?;
-        let max = public.max_message(target.hash);
+        let max = public.max_message();
         if number_of_bytes > max {
             return Err(Error::invalid(
                 "NumberOfBytes",
@@ -128,12 +167,7 @@ impl Kms {
             ));
         }
         let data_key = self.generate_data_key(key, number_of_bytes, context)?;
-        let exported = self.export_to(
-            &public,
-            target.hash,
-            data_key.plaintext.expose(),
-            "NumberOfBytes",
-        )?;
+        let exported = self.export_to(&public, data_key.plaintext.expose(), "NumberOfBytes")?;
         Ok(GeneratedExport {
             encrypted: data_key.encrypted,
             exported,

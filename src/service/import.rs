@@ -112,6 +112,16 @@ impl Kms {
         spec: WrappingKeySpec,
         rules: &Rules,
     ) -> Result<ImportParameters> {
+        if !algorithm.pairs_with(spec) {
+            return Err(Error::invalid(
+                "WrappingAlgorithm",
+                format!(
+                    "{} does not go with WrappingKeySpec {}: SM2PKE goes only with EC_SM2, and EC_SM2 only with SM2PKE",
+                    algorithm.as_str(),
+                    spec.as_str()
+                ),
+            ));
+        }
         let key = self.load(key)?;
         require_external(&key)?;
         if rules.no_import_parameters_when_pending_deletion

@@ -57,7 +57,7 @@ pub use crypto::{
     ReEncrypted,
 };
 pub use error::{Error, Result, Unusable};
-pub use export::{ExportTarget, Exported, GeneratedExport};
+pub use export::{ExportTarget, ExportWrapping, Exported, GeneratedExport};
 pub use grants::{GrantInput, GrantRef, IssuedGrant};
 pub use import::{ImportOptions, ImportParameters, ImportType, MaterialSelector, TOKEN_LIFETIME};
 pub use keys::{CreateKeyInput, MAX_DESCRIPTION};

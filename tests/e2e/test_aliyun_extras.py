@@ -145,7 +145,7 @@ def test_export_refusals(kms):
         expect_error(kms.call, "GenerateAndExportDataKey", **{**gen, **bad}, code=code, status=status)
     e = expect_error(kms.call, "ExportDataKey", CiphertextBlob=blob, **{**ok, "WrappingKeySpec": "EC_SM2"},
                      code="InvalidParameter", status=400)
-    assert "not available" in e.message
+    assert "takes SM2PKE only" in e.message
     expect_error(kms.call, "ExportDataKey", CiphertextBlob=blob, WrappingAlgorithm="RSAES_OAEP_SHA_256",
                  WrappingKeySpec="RSA_2048", code="MissingParameter", status=400)
     expect_error(kms.call, "ExportDataKey", CiphertextBlob=blob, EncryptionContext={"no": "such"}, **ok,
