@@ -9,11 +9,12 @@ use base64::engine::general_purpose::STANDARD as B64;
 use schemars::JsonSchema;
 use serde::Serialize;
 
+use super::asymmetric::EncryptAlgorithm;
 use super::error::{AliyunError, ErrorCode};
 use super::fields::{Base64, Context, Flag, Ranged, enum_field, params};
 use super::wire;
 use crate::enums::closed_enum;
-use crate::model::KeyRef;
+use crate::model::{self, KeyRef};
 use crate::service::{Kms, ReEncryptSource};
 
 /// The refusal of a `DryRun=true` request that would have succeeded.
@@ -146,8 +147,9 @@ params! {
         source_key_id: Option<String> = "SourceKeyId",
         /// The key version the ciphertext must have been made under.
         source_key_version_id: Option<String> = "SourceKeyVersionId",
-        /// For asymmetric ciphertexts only, which ReEncrypt does not take: refused when given.
-        source_encryption_algorithm: Option<String> = "SourceEncryptionAlgorithm",
+        /// The public-key algorithm of an asymmetric ciphertext (which then needs
+        /// SourceKeyId and SourceKeyVersionId, as nothing in it names the key).
+        source_encryption_algorithm: Option<EncryptAlgorithm> = "SourceEncryptionAlgorithm",
         /// Validate and run without answering the result.
         dry_run: Flag = "DryRun",
     }
@@ -170,11 +172,16 @@ pub struct ReEncryptResponse {
 /// # Errors
 /// The Aliyun error to render.
 pub fn re_encrypt(req: ReEncryptRequest, kms: &Kms) -> Result<ReEncryptResponse, AliyunError> {
-    if req.source_encryption_algorithm.is_some() {
-        return Err(AliyunError::invalid_because(
-            "SourceEncryptionAlgorithm",
-            "It applies to ciphertexts of asymmetric keys, which ReEncrypt does not take in qkms (use AsymmetricDecrypt, then Encrypt); leave it out for symmetric ciphertexts.",
-        ));
+    let algorithm = req
+        .source_encryption_algorithm
+        .map(model::AsymmetricAlgorithm::from);
+    if algorithm.is_some() {
+        if req.source_key_id.is_none() {
+            return Err(AliyunError::missing("SourceKeyId"));
+        }
+        if req.source_key_version_id.is_none() {
+            return Err(AliyunError::missing("SourceKeyVersionId"));
+        }
     }
     let destination = wire::key_ref(&req.destination_key_id, kms.settings())?;
     let source_key = req
@@ -186,7 +193,7 @@ pub fn re_encrypt(req: ReEncryptRequest, kms: &Kms) -> Result<ReEncryptResponse,
         context: &req.source_encryption_context.0,
         key: source_key.as_ref(),
         version: req.source_key_version_id.as_deref(),
-        algorithm: None,
+        algorithm,
     };
     let out = kms
         .re_encrypt_from(

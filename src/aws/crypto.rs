@@ -13,9 +13,9 @@ use serde::Serialize;
 use super::error::{AwsError, Exception};
 use super::keys::fail;
 use super::members::{Blob, Bool, GrantTokens, Int, Refused, StringMap, enum_member, members};
-use super::wire::{AnyKey, EncryptionAlgorithm, SYMMETRIC_DEFAULT, Scope, symmetric};
+use super::wire::{AnyKey, EncryptionAlgorithm, SYMMETRIC_DEFAULT, Scope};
 use crate::enums::closed_enum;
-use crate::service::{Error, Kms, ReEncryptSide};
+use crate::service::{Error, Kms, ReEncryptSide, ReEncryptSource};
 
 /// Largest plaintext of Encrypt on this dialect (the AWS limit).
 const MAX_PLAINTEXT: usize = 4096;
@@ -127,7 +127,8 @@ fn no_context(context: &StringMap, algorithm: EncryptionAlgorithm) -> Result<(),
     }
 }
 
-/// Encrypt with a key pair's public key: a standard ciphertext (RSA: k bytes; SM2: DER).
+/// Encrypt with a key pair's public key: a standard ciphertext (RSA: k bytes; SM2: raw
+/// `04 ‖ C1 ‖ C3 ‖ C2`).
 fn encrypt_asymmetric(
     req: &EncryptRequest,
     wire_alg: EncryptionAlgorithm,
@@ -344,8 +345,20 @@ pub fn re_encrypt(
     kms: &Kms,
     scope: &Scope,
 ) -> Result<ReEncryptResponse, AwsError> {
-    symmetric(req.source_encryption_algorithm)?;
-    symmetric(req.destination_encryption_algorithm)?;
+    // Either side may be a key pair (AWS allows it): a key-pair ciphertext names no key and
+    // binds no context, so its key is required and a context is refused, as in Decrypt.
+    let source_wire = req
+        .source_encryption_algorithm
+        .unwrap_or(EncryptionAlgorithm::SymmetricDefault);
+    let destination_wire = req
+        .destination_encryption_algorithm
+        .unwrap_or(EncryptionAlgorithm::SymmetricDefault);
+    if source_wire.asymmetric().is_some() {
+        no_context(&req.source_encryption_context, source_wire)?;
+    }
+    if destination_wire.asymmetric().is_some() {
+        no_context(&req.destination_encryption_context, destination_wire)?;
+    }
     let destination = req.destination_key_id.key_ref(scope)?;
     let source = req
         .source_key_id
@@ -353,13 +366,19 @@ pub fn re_encrypt(
         .map(|k| k.key_ref(scope))
         .transpose()?;
     let blob = &req.ciphertext_blob.0;
+    let from = ReEncryptSource {
+        context: &req.source_encryption_context.0,
+        key: source.as_ref(),
+        version: None,
+        algorithm: source_wire.asymmetric(),
+    };
     let out = kms
-        .re_encrypt(
+        .re_encrypt_from(
             blob,
-            &req.source_encryption_context.0,
-            source.as_ref(),
+            &from,
             &destination,
             &req.destination_encryption_context.0,
+            destination_wire.asymmetric(),
         )
         .map_err(|(side, e)| match side {
             ReEncryptSide::Source => decrypt_fail(blob, req.source_key_id.as_ref(), scope)(e),
@@ -372,8 +391,8 @@ pub fn re_encrypt(
         ciphertext_blob: B64.encode(&out.encrypted.blob),
         source_key_id: scope.key_arn(&out.source_key_id),
         key_id: scope.key_arn(&out.encrypted.key_id),
-        source_encryption_algorithm: SYMMETRIC_DEFAULT,
-        destination_encryption_algorithm: SYMMETRIC_DEFAULT,
+        source_encryption_algorithm: source_wire.as_str(),
+        destination_encryption_algorithm: destination_wire.as_str(),
     })
 }
 

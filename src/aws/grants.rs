@@ -18,8 +18,8 @@ use crate::model::{EncryptionContext, Grant, GrantConstraint, GrantOperation as 
 use crate::service::{Error, GrantInput, GrantRef, Kms};
 
 closed_enum! {
-    /// `GrantOperation`, every value of the model; only those valid for a symmetric
-    /// encryption key can be granted in qkms.
+    /// `GrantOperation`, every value of the model; which of them a grant may allow
+    /// depends on the key's spec and usage (checked by the service).
     pub enum GrantOperation {
         /// Decrypt.
         Decrypt = "Decrypt",
@@ -63,7 +63,7 @@ closed_enum! {
 }
 super::members::enum_member!(GrantOperation);
 
-/// `Operations`: at least one grant operation, each valid for a symmetric encryption key.
+/// `Operations`: at least one grant operation (the service checks them against the key).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Operations(pub Vec<Allowed>);
 

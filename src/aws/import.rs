@@ -120,7 +120,9 @@ fn algorithm(a: WrappingAlgorithm) -> Result<Algorithm, AwsError> {
         WrappingAlgorithm::RsaesPkcs1V15 => refused(
             "The RSAES_PKCS1_V1_5 wrapping algorithm is no longer supported; use RSAES_OAEP_SHA_256 or RSA_AES_KEY_WRAP_SHA_256.",
         ),
-        WrappingAlgorithm::Sm2Pke => refused("SM2PKE wrapping is offered only in China Regions."),
+        // AWS offers SM2 in its China Regions; qkms, which allows SM2 keys in every region,
+        // allows SM2 wrapping too (with an SM2 wrapping key only: the core checks the pair).
+        WrappingAlgorithm::Sm2Pke => Ok(Algorithm::Sm2Pke),
         WrappingAlgorithm::RsaesOaepSha1 => Ok(Algorithm::RsaesOaepSha1),
         WrappingAlgorithm::RsaesOaepSha256 => Ok(Algorithm::RsaesOaepSha256),
         WrappingAlgorithm::RsaAesKeyWrapSha1 => Ok(Algorithm::RsaAesKeyWrapSha1),
@@ -133,10 +135,7 @@ fn key_spec(s: WrappingKeySpec) -> Result<Spec, AwsError> {
         WrappingKeySpec::Rsa2048 => Ok(Spec::Rsa2048),
         WrappingKeySpec::Rsa3072 => Ok(Spec::Rsa3072),
         WrappingKeySpec::Rsa4096 => Ok(Spec::Rsa4096),
-        WrappingKeySpec::Sm2 => Err(AwsError::new(
-            Exception::Validation,
-            "SM2 wrapping keys are offered only in China Regions.",
-        )),
+        WrappingKeySpec::Sm2 => Ok(Spec::EcSm2),
     }
 }
 

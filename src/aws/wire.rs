@@ -328,23 +328,6 @@ impl EncryptionAlgorithm {
     }
 }
 
-/// Refuses a key-pair algorithm where only symmetric keys take part (ReEncrypt).
-///
-/// # Errors
-/// `InvalidKeyUsageException`.
-pub fn symmetric(algorithm: Option<EncryptionAlgorithm>) -> Result<(), AwsError> {
-    match algorithm {
-        None | Some(EncryptionAlgorithm::SymmetricDefault) => Ok(()),
-        Some(other) => Err(AwsError::new(
-            Exception::InvalidKeyUsage,
-            format!(
-                "{} is not a valid encryption algorithm for a symmetric key.",
-                other.as_str()
-            ),
-        )),
-    }
-}
-
 /// `SYMMETRIC_DEFAULT`, the algorithm of symmetric keys.
 pub const SYMMETRIC_DEFAULT: &str = "SYMMETRIC_DEFAULT";
 

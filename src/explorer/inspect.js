@@ -7,8 +7,8 @@ import { call, quietCall, state } from './api.js';
 import { $, countdown, fromBase64 } from './dom.js';
 
 const AEADS = { 1: 'AES-256-GCM', 2: 'SM4-GCM' };
-const ALGORITHMS = { 1: 'RSAES_PKCS1_V1_5', 2: 'RSAES_OAEP_SHA_1', 3: 'RSAES_OAEP_SHA_256', 4: 'RSA_AES_KEY_WRAP_SHA_1', 5: 'RSA_AES_KEY_WRAP_SHA_256' };
-const SPECS = { 1: 'RSA_2048', 2: 'RSA_3072', 3: 'RSA_4096' };
+const ALGORITHMS = { 1: 'RSAES_PKCS1_V1_5', 2: 'RSAES_OAEP_SHA_1', 3: 'RSAES_OAEP_SHA_256', 4: 'RSA_AES_KEY_WRAP_SHA_1', 5: 'RSA_AES_KEY_WRAP_SHA_256', 6: 'SM2PKE' };
+const SPECS = { 1: 'RSA_2048', 2: 'RSA_3072', 3: 'RSA_4096', 4: 'EC_SM2' };
 const NONCE = 12;
 const TAG = 16;
 

@@ -554,7 +554,7 @@ impl KeyRecord {
 }
 
 closed_enum!(
-    /// What a grant allows: the operations that are valid for a symmetric encryption key.
+    /// What a grant allows (each valid for some keys only: [`GrantOperation::valid_for`]).
     pub enum GrantOperation {
         /// Decrypt.
         Decrypt = "Decrypt",
@@ -578,9 +578,60 @@ closed_enum!(
         GenerateDataKeyPair = "GenerateDataKeyPair",
         /// GenerateDataKeyPairWithoutPlaintext.
         GenerateDataKeyPairWithoutPlaintext = "GenerateDataKeyPairWithoutPlaintext",
+        /// Sign.
+        Sign = "Sign",
+        /// Verify.
+        Verify = "Verify",
+        /// GetPublicKey.
+        GetPublicKey = "GetPublicKey",
+        /// GenerateMac.
+        GenerateMac = "GenerateMac",
+        /// VerifyMac.
+        VerifyMac = "VerifyMac",
+        /// DeriveSharedSecret.
+        DeriveSharedSecret = "DeriveSharedSecret",
+        /// Encapsulate.
+        Encapsulate = "Encapsulate",
+        /// Decapsulate.
+        Decapsulate = "Decapsulate",
     }
 );
 serde_by_name!(GrantOperation);
+
+impl GrantOperation {
+    /// Whether a grant on a key of `spec` and `usage` may allow this operation (AWS's
+    /// rule: only operations the key can perform, plus the grant and describe ones).
+    #[must_use]
+    pub fn valid_for(self, spec: KeySpec, usage: KeyUsage) -> bool {
+        use GrantOperation as G;
+        if matches!(self, G::CreateGrant | G::RetireGrant | G::DescribeKey) {
+            return true;
+        }
+        match usage {
+            KeyUsage::EncryptDecrypt if spec.is_symmetric() => matches!(
+                self,
+                G::Decrypt
+                    | G::Encrypt
+                    | G::GenerateDataKey
+                    | G::GenerateDataKeyWithoutPlaintext
+                    | G::ReEncryptFrom
+                    | G::ReEncryptTo
+                    | G::GenerateDataKeyPair
+                    | G::GenerateDataKeyPairWithoutPlaintext
+            ),
+            KeyUsage::EncryptDecrypt => matches!(
+                self,
+                G::Decrypt | G::Encrypt | G::ReEncryptFrom | G::ReEncryptTo | G::GetPublicKey
+            ),
+            KeyUsage::SignVerify => matches!(self, G::Sign | G::Verify | G::GetPublicKey),
+            KeyUsage::GenerateVerifyMac => matches!(self, G::GenerateMac | G::VerifyMac),
+            KeyUsage::KeyAgreement => matches!(self, G::DeriveSharedSecret | G::GetPublicKey),
+            KeyUsage::KeyEncapsulation => {
+                matches!(self, G::Encapsulate | G::Decapsulate | G::GetPublicKey)
+            }
+        }
+    }
+}
 
 /// A grant's encryption-context constraint (at most one of the two kinds).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]

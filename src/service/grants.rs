@@ -75,7 +75,23 @@ fn same_grant(g: &Grant, input: &GrantInput, operations: &[GrantOperation]) -> b
 }
 
 /// Refuses grants on a key pending deletion (AWS's key-state table).
-fn grantable(key: &KeyRecord) -> Result<()> {
+fn grantable(key: &KeyRecord, operations: &[GrantOperation]) -> Result<()> {
+    let invalid: Vec<&str> = operations
+        .iter()
+        .filter(|o| !o.valid_for(key.spec, key.usage))
+        .map(|o| o.as_str())
+        .collect();
+    if !invalid.is_empty() {
+        return Err(Error::invalid(
+            "Operations",
+            format!(
+                "Grant operations {} are not valid for a {} key of usage {}.",
+                invalid.join(", "),
+                key.spec.as_str(),
+                key.usage.as_str()
+            ),
+        ));
+    }
     if key.state == KeyState::PendingDeletion {
         return Err(Error::StateChangeRefused { state: key.state });
     }
@@ -107,14 +123,14 @@ impl Kms {
             ));
         }
         if dry_run {
-            grantable(&self.load(key)?)?;
+            grantable(&self.load(key)?, &operations)?;
             return Ok(None);
         }
         let mut fresh = [0u8; GRANT_ID_BYTES];
         self.random(&mut fresh)?;
         let fresh = hex::encode(fresh);
         let (record, grant_id) = self.update(key, |key, now| {
-            grantable(key)?;
+            grantable(key, &operations)?;
             if input.name.is_some()
                 && let Some(g) = key
                     .grants

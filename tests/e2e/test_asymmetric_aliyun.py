@@ -534,3 +534,24 @@ def test_the_classic_sdk_path(srv, pairs):
         assert (getattr(err, "code", None), getattr(err, "status", None)) == ("InvalidParameter", 400), err
     else:
         raise AssertionError("a 16-byte Digest was signed")
+
+
+def test_re_encrypt_an_asymmetric_ciphertext(tea, pairs):
+    """ReEncrypt takes a ciphertext made with a public key (SourceEncryptionAlgorithm, with the
+    source key and version it needs) and re-encrypts it under a symmetric key."""
+    p = pairs["rsa2048-enc"]
+    public = serialization.load_pem_public_key(public_pem(tea, p.key_id, p.version).encode())
+    oaep = padding.OAEP(mgf=padding.MGF1(hashes.SHA256()), algorithm=hashes.SHA256(), label=None)
+    ct = b64(public.encrypt(b"into the vault", oaep))
+    target = tea.call("CreateKey")["KeyMetadata"]["KeyId"]
+    out = tea.call("ReEncrypt", CiphertextBlob=ct, SourceKeyId=p.key_id, SourceKeyVersionId=p.version,
+                   SourceEncryptionAlgorithm="RSAES_OAEP_SHA_256", DestinationKeyId=target,
+                   DestinationEncryptionContext={"k": "v"})
+    assert out["KeyId"] == target
+    back = tea.call("Decrypt", CiphertextBlob=out["CiphertextBlob"], EncryptionContext={"k": "v"})
+    assert unb64(back["Plaintext"]) == b"into the vault"
+    expect_error(tea.call, "ReEncrypt", CiphertextBlob=ct, SourceKeyId=p.key_id,
+                 SourceEncryptionAlgorithm="RSAES_OAEP_SHA_256", DestinationKeyId=target,
+                 code="MissingParameter", status=400)
+    expect_error(tea.call, "ReEncrypt", CiphertextBlob=ct, SourceKeyId=p.key_id, SourceKeyVersionId=p.version,
+                 SourceEncryptionAlgorithm="SM2PKE", DestinationKeyId=target, code="InvalidParameter", status=400)

@@ -568,3 +568,57 @@ def test_key_made_on_aws_is_seen_by_aliyun_and_awscli(server, kms, keys):
     got = json.loads(out.stdout)
     assert base64.b64decode(got["PublicKey"]) == public(kms, key_id)["PublicKey"]
     assert got["SigningAlgorithms"] == ["ECDSA_SHA_256"]
+
+
+def test_re_encrypt_from_and_to_key_pairs(kms, keys):
+    """ReEncrypt takes a key pair on either side, as AWS does: RSA ciphertext -> symmetric
+    ciphertext -> SM2 ciphertext, the plaintext never leaving qkms."""
+    rsa_key = key(keys, "RSA_2048", "ENCRYPT_DECRYPT")
+    sm2_key = key(keys, "SM2", "ENCRYPT_DECRYPT")
+    sym = kms.create_key()["KeyMetadata"]["KeyId"]
+    oaep = padding.OAEP(mgf=padding.MGF1(hashes.SHA256()), algorithm=hashes.SHA256(), label=None)
+    pub = serialization.load_der_public_key(public(kms, rsa_key)["PublicKey"])
+    ct = pub.encrypt(b"moved twice", oaep)
+    out = kms.re_encrypt(CiphertextBlob=ct, SourceKeyId=rsa_key, SourceEncryptionAlgorithm="RSAES_OAEP_SHA_256",
+                         DestinationKeyId=sym, DestinationEncryptionContext={"hop": "1"})
+    assert out["SourceEncryptionAlgorithm"] == "RSAES_OAEP_SHA_256"
+    assert out["DestinationEncryptionAlgorithm"] == "SYMMETRIC_DEFAULT"
+    out = kms.re_encrypt(CiphertextBlob=out["CiphertextBlob"], SourceEncryptionContext={"hop": "1"},
+                         DestinationKeyId=sm2_key, DestinationEncryptionAlgorithm="SM2PKE")
+    assert out["DestinationEncryptionAlgorithm"] == "SM2PKE" and out["KeyId"].endswith(sm2_key)
+    back = kms.decrypt(KeyId=sm2_key, CiphertextBlob=out["CiphertextBlob"], EncryptionAlgorithm="SM2PKE")
+    assert back["Plaintext"] == b"moved twice"
+    fails(kms.re_encrypt, "ValidationException", CiphertextBlob=ct, SourceEncryptionAlgorithm="RSAES_OAEP_SHA_256",
+          DestinationKeyId=sym)
+    fails(kms.re_encrypt, "InvalidKeyUsageException", CiphertextBlob=ct, SourceKeyId=rsa_key,
+          SourceEncryptionAlgorithm="SM2PKE", DestinationKeyId=sym)
+
+
+def test_sm2pke_wrapping_imports_symmetric_material(kms):
+    """GetParametersForImport with SM2 / SM2PKE (AWS China's wrapping) gives an SM2 public key;
+    material wrapped to it with gmssl imports, and ciphertexts survive a re-import."""
+    key_id = kms.create_key(Origin="EXTERNAL")["KeyMetadata"]["KeyId"]
+    material = os.urandom(32)
+    params = kms.get_parameters_for_import(KeyId=key_id, WrappingAlgorithm="SM2PKE", WrappingKeySpec="SM2")
+    local = gm_sm2.CryptSM2(private_key=None, public_key=sm2_point(params["PublicKey"]), mode=1)
+    kms.import_key_material(KeyId=key_id, ImportToken=params["ImportToken"],
+                            EncryptedKeyMaterial=b"\x04" + local.encrypt(material),
+                            ExpirationModel="KEY_MATERIAL_DOES_NOT_EXPIRE")
+    ct = kms.encrypt(KeyId=key_id, Plaintext=b"sm2 wrapped")["CiphertextBlob"]
+    assert kms.decrypt(CiphertextBlob=ct)["Plaintext"] == b"sm2 wrapped"
+    fails(kms.get_parameters_for_import, "ValidationException", KeyId=key_id, WrappingAlgorithm="SM2PKE",
+          WrappingKeySpec="RSA_2048")
+    fails(kms.get_parameters_for_import, "ValidationException", KeyId=key_id,
+          WrappingAlgorithm="RSAES_OAEP_SHA_256", WrappingKeySpec="SM2")
+
+
+def test_grants_allow_what_the_key_can_do(kms, keys):
+    signing = key(keys, "ECC_NIST_P256", "SIGN_VERIFY")
+    grantee = "arn:aws:iam::111122223333:role/signer"
+    out = kms.create_grant(KeyId=signing, GranteePrincipal=grantee, Operations=["Sign", "Verify", "GetPublicKey"])
+    listed = kms.list_grants(KeyId=signing)["Grants"]
+    assert [g["Operations"] for g in listed if g["GrantId"] == out["GrantId"]] == [["GetPublicKey", "Sign", "Verify"]]
+    fails(kms.create_grant, "ValidationException", KeyId=signing, GranteePrincipal=grantee, Operations=["Encrypt"])
+    mac = kms.create_key(KeySpec="HMAC_256", KeyUsage="GENERATE_VERIFY_MAC")["KeyMetadata"]["KeyId"]
+    kms.create_grant(KeyId=mac, GranteePrincipal=grantee, Operations=["GenerateMac", "VerifyMac", "DescribeKey"])
+    fails(kms.create_grant, "ValidationException", KeyId=mac, GranteePrincipal=grantee, Operations=["Sign"])
