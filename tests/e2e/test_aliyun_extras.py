@@ -53,7 +53,12 @@ def test_re_encrypt_refusals(kms, mode):
     expect_error(kms.call, "ReEncrypt", **{**args, "SourceKeyId": dst}, code="InvalidParameter", status=400)
     expect_error(kms.call, "ReEncrypt", **{**args, "SourceKeyVersionId": str(uuid.uuid4())},
                  code="Forbidden.KeyVersionNotFound", status=404)
+    # An asymmetric source names its key and version; a symmetric key does not decrypt it.
     expect_error(kms.call, "ReEncrypt", **{**args, "SourceEncryptionAlgorithm": "RSAES_OAEP_SHA_256"},
+                 code="MissingParameter", status=400)
+    version = kms.call("DescribeKey", KeyId=src)["KeyMetadata"]["PrimaryKeyVersion"]
+    expect_error(kms.call, "ReEncrypt", **{**args, "SourceEncryptionAlgorithm": "RSAES_OAEP_SHA_256",
+                                           "SourceKeyId": src, "SourceKeyVersionId": version},
                  code="InvalidParameter", status=400)
     expect_error(kms.call, "ReEncrypt", **{**args, "DestinationKeyId": str(uuid.uuid4())},
                  code="Forbidden.KeyNotFound", status=404)
