@@ -127,6 +127,20 @@ impl AliyunError {
     }
 }
 
+impl AliyunError {
+    fn unusable(why: Unusable) -> Self {
+        let (code, state) = match why {
+            Unusable::Disabled => (ErrorCode::RejectedDisabled, "Disabled"),
+            Unusable::PendingDeletion => (ErrorCode::RejectedPendingDeletion, "PendingDeletion"),
+            Unusable::NoMaterial => (ErrorCode::RejectedPendingImport, "PendingImport"),
+        };
+        Self::new(
+            code,
+            format!("The request was rejected because the key state is {state}."),
+        )
+    }
+}
+
 impl From<Error> for AliyunError {
     fn from(e: Error) -> Self {
         use ErrorCode as C;
@@ -139,17 +153,7 @@ impl From<Error> for AliyunError {
                 C::KeyVersionNotFound,
                 "The specified Key version is not found.",
             ),
-            Error::Unusable(why) => {
-                let (code, state) = match why {
-                    Unusable::Disabled => (C::RejectedDisabled, "Disabled"),
-                    Unusable::PendingDeletion => (C::RejectedPendingDeletion, "PendingDeletion"),
-                    Unusable::NoMaterial => (C::RejectedPendingImport, "PendingImport"),
-                };
-                Self::new(
-                    code,
-                    format!("The request was rejected because the key state is {state}."),
-                )
-            }
+            Error::Unusable(why) => Self::unusable(why),
             Error::StateChangeRefused { .. } => {
                 Self::new(C::RejectedStateModifiedFailed, "Keystate modified failed.")
             }

@@ -135,6 +135,32 @@ impl AwsError {
         Self::new(Exception::KmsInternal, "An internal error occurred.")
     }
 
+    fn unusable(why: Unusable, arn: &str) -> Self {
+        match why {
+            Unusable::Disabled => Self::new(Exception::Disabled, format!("{arn} is disabled.")),
+            Unusable::PendingDeletion => Self::new(
+                Exception::KmsInvalidState,
+                format!("{arn} is pending deletion."),
+            ),
+            Unusable::NoMaterial => Self::new(
+                Exception::KmsInvalidState,
+                format!("{arn} is pending import."),
+            ),
+        }
+    }
+
+    fn refused(state: KeyState, arn: &str) -> Self {
+        Self::new(
+            Exception::KmsInvalidState,
+            match state {
+                KeyState::PendingDeletion => format!("{arn} is pending deletion."),
+                KeyState::PendingImport => format!("{arn} is pending import."),
+                // Only CancelKeyDeletion refuses a key for being usable.
+                KeyState::Enabled | KeyState::Disabled => format!("{arn} is not pending deletion."),
+            },
+        )
+    }
+
     /// Maps a domain error, exhaustively; `arn` names the key (or alias) the request was
     /// about, and every message is worded from the error alone.
     #[must_use]
@@ -147,26 +173,8 @@ impl AwsError {
                 X::InvalidCiphertext,
                 "The ciphertext is invalid, or does not match its key or encryption context.",
             ),
-            Error::Unusable(Unusable::Disabled) => {
-                Self::new(X::Disabled, format!("{arn} is disabled."))
-            }
-            Error::Unusable(Unusable::PendingDeletion) => {
-                Self::new(X::KmsInvalidState, format!("{arn} is pending deletion."))
-            }
-            Error::Unusable(Unusable::NoMaterial) => {
-                Self::new(X::KmsInvalidState, format!("{arn} is pending import."))
-            }
-            Error::StateChangeRefused { state } => Self::new(
-                X::KmsInvalidState,
-                match state {
-                    KeyState::PendingDeletion => format!("{arn} is pending deletion."),
-                    KeyState::PendingImport => format!("{arn} is pending import."),
-                    // Only CancelKeyDeletion refuses a key for being usable.
-                    KeyState::Enabled | KeyState::Disabled => {
-                        format!("{arn} is not pending deletion.")
-                    }
-                },
-            ),
+            Error::Unusable(why) => Self::unusable(why, arn),
+            Error::StateChangeRefused { state } => Self::refused(state, arn),
             Error::UnsupportedOrigin { origin } => Self::new(
                 X::UnsupportedOperation,
                 format!(
