@@ -1,5 +1,6 @@
 // The key dashboard: every key of the current dialect with its state, spec, origin,
-// aliases, material expiry and deletion date, and the actions on it; an action the key's
+// aliases, material expiry and deletion date, and the actions on it (those of the key's
+// kind: encryption, signing, MAC, key agreement, encapsulation); an action the key's
 // state or origin forbids is greyed, with the reason as its title and in the text.
 import { quietCall, state } from './api.js';
 import { $, countdown, el } from './dom.js';
@@ -38,6 +39,13 @@ export function forbidden(action, m) {
   switch (action) {
     case 'Encrypt':
     case 'GenerateDataKey':
+    case 'AsymmetricEncrypt':
+    case 'AsymmetricSign':
+    case 'Sign':
+    case 'GetPublicKey':
+    case 'GenerateMac':
+    case 'DeriveSharedSecret':
+    case 'Encapsulate':
       return m.state === 'Enabled' ? '' : `key is ${m.state}`;
     case 'GetParametersForImport':
     case 'ImportKeyMaterial':
@@ -65,14 +73,70 @@ export function forbidden(action, m) {
   }
 }
 
-const ACTIONS = {
-  aliyun: ['Encrypt', 'CreateKeyVersion', 'GetParametersForImport', 'ImportKeyMaterial', 'DeleteKeyMaterial', 'EnableKey', 'DisableKey', 'ScheduleKeyDeletion', 'CancelKeyDeletion'],
-  aws: ['Encrypt', 'RotateKeyOnDemand', 'GetParametersForImport', 'ImportKeyMaterial', 'DeleteImportedKeyMaterial', 'EnableKey', 'DisableKey', 'ScheduleKeyDeletion', 'CancelKeyDeletion'],
+/** The actions of every key; the first ones depend on what the key is for. */
+const COMMON = {
+  aliyun: ['GetParametersForImport', 'ImportKeyMaterial', 'DeleteKeyMaterial', 'EnableKey', 'DisableKey', 'ScheduleKeyDeletion', 'CancelKeyDeletion'],
+  aws: ['GetParametersForImport', 'ImportKeyMaterial', 'DeleteImportedKeyMaterial', 'EnableKey', 'DisableKey', 'ScheduleKeyDeletion', 'CancelKeyDeletion'],
 };
+
+/** What a key is for: 'symmetric', 'encrypt' (a key pair), 'sign', 'mac', 'agree' or 'kem'. */
+function kind(m) {
+  const usage = (m.usage ?? '').replace('/', '_');
+  if (usage === 'ENCRYPT_DECRYPT') return ['Aliyun_AES_256', 'Aliyun_SM4', 'SYMMETRIC_DEFAULT'].includes(m.spec) ? 'symmetric' : 'encrypt';
+  return { SIGN_VERIFY: 'sign', GENERATE_VERIFY_MAC: 'mac', KEY_AGREEMENT: 'agree', ENCAPSULATE_DECAPSULATE: 'kem' }[usage] ?? 'symmetric';
+}
+
+const FIRST = {
+  aliyun: { symmetric: ['Encrypt', 'CreateKeyVersion'], encrypt: ['AsymmetricEncrypt', 'GetPublicKey', 'CreateKeyVersion'],
+    sign: ['AsymmetricSign', 'GetPublicKey', 'CreateKeyVersion'], mac: ['GenerateMac'], agree: [], kem: [] },
+  aws: { symmetric: ['Encrypt', 'RotateKeyOnDemand'], encrypt: ['Encrypt', 'GetPublicKey'], sign: ['Sign', 'GetPublicKey'],
+    mac: ['GenerateMac'], agree: ['DeriveSharedSecret', 'GetPublicKey'], kem: ['Encapsulate', 'GetPublicKey'] },
+};
+
+/** The dashboard's actions for key `m` in `dialect`. */
+export function actionsFor(dialect, m) {
+  return [...FIRST[dialect][kind(m)], ...COMMON[dialect]];
+}
+
+/** The Aliyun algorithm a key pair's form starts with (the first its spec takes). */
+const ALIYUN_ALGORITHM = {
+  sign: { RSA_2048: 'RSA_PSS_SHA_256', RSA_3072: 'RSA_PSS_SHA_256', EC_SM2: 'SM2DSA' },
+  encrypt: { EC_SM2: 'SM2PKE' },
+};
+
+/** The form values an action starts with for key `m`: the key, and for key pairs and HMAC
+ * keys the algorithm (and, in the Aliyun dialect, the newest version, which key pairs
+ * need and DescribeKey does not give). */
+async function prefill(dialect, action, m) {
+  const vals = { KeyId: m.id };
+  const k = kind(m);
+  if (dialect === 'aws') {
+    const first = {
+      Sign: ['SigningAlgorithm', m.signing?.[0]],
+      Encrypt: k === 'encrypt' ? ['EncryptionAlgorithm', m.encryption?.[0]] : [],
+      GenerateMac: ['MacAlgorithm', m.mac?.[0]],
+      DeriveSharedSecret: ['KeyAgreementAlgorithm', 'ECDH'],
+      Encapsulate: ['EncapsulationAlgorithm', 'ML_KEM'],
+    }[action] ?? [];
+    if (first[1] !== undefined) vals[first[0]] = first[1];
+    return vals;
+  }
+  if (action === 'GenerateMac') vals.Algorithm = m.spec;
+  if (action === 'AsymmetricSign') vals.Algorithm = ALIYUN_ALGORITHM.sign[m.spec] ?? 'ECDSA_SHA_256';
+  if (action === 'AsymmetricEncrypt') vals.Algorithm = ALIYUN_ALGORITHM.encrypt[m.spec] ?? 'RSAES_OAEP_SHA_256';
+  if (['AsymmetricSign', 'AsymmetricEncrypt', 'GetPublicKey'].includes(action)) {
+    const r = await quietCall(dialect, 'ListKeyVersions', { KeyId: m.id, PageSize: 100 });
+    const versions = r.ok ? r.body.KeyVersions.KeyVersion : [];
+    const newest = versions.reduce((a, v) => (!a || Date.parse(v.CreationDate) >= Date.parse(a.CreationDate) ? v : a), null);
+    if (newest) vals.KeyVersionId = newest.KeyVersionId;
+  }
+  return vals;
+}
 
 function normalise(dialect, k) {
   return {
-    id: k.KeyId, state: k.KeyState, spec: k.KeySpec, origin: k.Origin,
+    id: k.KeyId, state: k.KeyState, spec: k.KeySpec, origin: k.Origin, usage: k.KeyUsage,
+    signing: k.SigningAlgorithms, encryption: k.EncryptionAlgorithms, mac: k.MacAlgorithms,
     expires: when(dialect === 'aws' ? k.ValidTo : k.MaterialExpireTime),
     deletion: when(dialect === 'aws' ? k.DeletionDate : k.DeleteDate),
   };
@@ -80,12 +144,13 @@ function normalise(dialect, k) {
 
 function row(dialect, m, aliases) {
   const date = (t) => (t === null ? '—' : el('span', { title: new Date(t).toISOString() }, countdown(t)));
-  const buttons = ACTIONS[dialect].map((action) => {
+  const actions = actionsFor(dialect, m);
+  const buttons = actions.map((action) => {
     const why = forbidden(action, m);
     return el('button', { type: 'button', disabled: !!why, title: why ? `${action}: ${why}` : `open ${action} for this key`,
-      'data-action': action, onclick: () => openAction(dialect, action, { KeyId: m.id }) }, action);
+      'data-action': action, onclick: async () => openAction(dialect, action, await prefill(dialect, action, m)) }, action);
   });
-  const reasons = ACTIONS[dialect].map((a) => [a, forbidden(a, m)]).filter(([, why]) => why).map(([a, why]) => `${a}: ${why}`);
+  const reasons = actions.map((a) => [a, forbidden(a, m)]).filter(([, why]) => why).map(([a, why]) => `${a}: ${why}`);
   return el('tr', { 'data-key': m.id },
     el('td', { class: 'mono' }, m.id), el('td', {}, m.state), el('td', {}, m.spec), el('td', {}, m.origin),
     el('td', {}, aliases.join(', ') || '—'), el('td', {}, date(m.expires)), el('td', {}, date(m.deletion)),

@@ -190,6 +190,31 @@ describe('key dashboard', () => {
   });
 });
 
+describe('key dashboard for key pairs', () => {
+  test('a signing key offers Sign and GetPublicKey, not Encrypt, and its form starts with a version and an algorithm', async () => {
+    const keyId = (await sdk.createKey(new $Kms.CreateKeyRequest({ keySpec: 'EC_P256', keyUsage: 'SIGN/VERIFY' }))).keyMetadata.keyId;
+    const versions = await sdk.listKeyVersions(new $Kms.ListKeyVersionsRequest({ keyId }));
+    const version = versions.keyVersions.keyVersion[0].keyVersionId;
+    const { page, problems } = await open('#keys');
+    const input = (name) => field(page, name).locator('input, select').first();
+    for (const [dialect, sign, algorithm] of [['aliyun', 'AsymmetricSign', 'Algorithm'], ['aws', 'Sign', 'SigningAlgorithm']]) {
+      await page.selectOption('#dialect', dialect);
+      const row = page.locator(`#keys-table tr[data-key="${keyId}"]`);
+      await row.waitFor();
+      assert.equal(await row.locator('button[data-action="Encrypt"]').count(), 0);
+      assert.ok(await row.locator('button[data-action="GetPublicKey"]').isEnabled());
+      await row.locator(`button[data-action="${sign}"]`).click();
+      await page.locator('#title', { hasText: new RegExp(`^${sign}$`) }).waitFor();
+      assert.equal(await input('KeyId').inputValue(), keyId);
+      assert.equal(await input(algorithm).inputValue(), 'ECDSA_SHA_256');
+      if (dialect === 'aliyun') assert.equal(await input('KeyVersionId').inputValue(), version);
+      await page.evaluate(() => { location.hash = '#keys'; });
+    }
+    assert.deepEqual(problems, []);
+    await page.close();
+  });
+});
+
 describe('blob and token inspector', () => {
   test('decodes a ciphertext blob, names its key, and checks an EncryptionContext', async () => {
     const keyId = (await sdk.createKey(new $Kms.CreateKeyRequest({ keySpec: 'Aliyun_SM4' }))).keyMetadata.keyId;
