@@ -24,6 +24,7 @@ use base64::Engine as _;
 
 use super::SecretBytes;
 use super::random::{Entropy, EntropyRng};
+use super::signer::SigningPair;
 use super::sm2pke;
 use crate::model::{AsymmetricAlgorithm, KeySpec, SigningAlgorithm};
 
@@ -49,7 +50,8 @@ pub enum AsymError {
     Library,
 }
 
-type Result<T> = std::result::Result<T, AsymError>;
+/// A key-pair operation's result.
+pub type Result<T> = std::result::Result<T, AsymError>;
 
 /// What a signature covers.
 #[derive(Debug, Clone, Copy)]
@@ -87,7 +89,7 @@ fn rsa_bits(spec: KeySpec) -> usize {
     }
 }
 
-fn ecdsa_signing(spec: KeySpec) -> Option<&'static sig::EcdsaSigningAlgorithm> {
+pub(super) fn ecdsa_signing(spec: KeySpec) -> Option<&'static sig::EcdsaSigningAlgorithm> {
     match spec {
         KeySpec::EcP256 => Some(&sig::ECDSA_P256_SHA256_ASN1_SIGNING),
         KeySpec::EcP384 => Some(&sig::ECDSA_P384_SHA384_ASN1_SIGNING),
@@ -96,7 +98,7 @@ fn ecdsa_signing(spec: KeySpec) -> Option<&'static sig::EcdsaSigningAlgorithm> {
     }
 }
 
-fn ecdsa_verifying(spec: KeySpec) -> Option<&'static sig::EcdsaVerificationAlgorithm> {
+pub(super) fn ecdsa_verifying(spec: KeySpec) -> Option<&'static sig::EcdsaVerificationAlgorithm> {
     match spec {
         KeySpec::EcP256 => Some(&sig::ECDSA_P256_SHA256_ASN1),
         KeySpec::EcP384 => Some(&sig::ECDSA_P384_SHA384_ASN1),
@@ -105,7 +107,7 @@ fn ecdsa_verifying(spec: KeySpec) -> Option<&'static sig::EcdsaVerificationAlgor
     }
 }
 
-fn ml_dsa(
+pub(super) fn ml_dsa(
     spec: KeySpec,
 ) -> Option<(
     &'static sig::PqdsaSigningAlgorithm,
@@ -361,7 +363,7 @@ fn digest_algorithm(alg: SigningAlgorithm) -> &'static digest::Algorithm {
 
 /// The digest the algorithm signs: the caller's (length checked by the service), or the
 /// message hashed with the algorithm's hash.
-fn prehash(alg: SigningAlgorithm, input: SignInput<'_>) -> Result<Digest> {
+pub(super) fn prehash(alg: SigningAlgorithm, input: SignInput<'_>) -> Result<Digest> {
     let d = digest_algorithm(alg);
     match input {
         SignInput::Digest(bytes) => {
@@ -372,7 +374,7 @@ fn prehash(alg: SigningAlgorithm, input: SignInput<'_>) -> Result<Digest> {
     }
 }
 
-fn rsa_padding(
+pub(super) fn rsa_padding(
     alg: SigningAlgorithm,
 ) -> Option<(&'static dyn sig::RsaEncoding, &'static sig::RsaParameters)> {
     use SigningAlgorithm as S;
@@ -399,70 +401,13 @@ pub fn sign(
     input: SignInput<'_>,
     entropy: &dyn Entropy,
 ) -> Result<Vec<u8>> {
-    if !spec.signing_algorithms().contains(&alg) {
-        return Err(AsymError::Unsupported);
-    }
-    if let Some((padding, _)) = rsa_padding(alg) {
-        let key = sig::RsaKeyPair::from_pkcs8(private).map_err(bad_key)?;
-        let mut out = vec![0u8; key.public_modulus_len()];
-        key.sign_digest(padding, &prehash(alg, input)?, &mut out)
-            .map_err(lib)?;
-        return Ok(out);
-    }
-    if let Some(sa) = ecdsa_signing(spec) {
-        let key = sig::EcdsaKeyPair::from_pkcs8(sa, private).map_err(bad_key)?;
-        let s = key.sign_digest(&prehash(alg, input)?).map_err(lib)?;
-        return Ok(s.as_ref().to_vec());
-    }
-    if let Some((sa, _)) = ml_dsa(spec) {
-        let msg = match input {
-            SignInput::Message(msg) => msg,
-            SignInput::ExternalMu(mu) => return ml_dsa_mu::sign(spec, private, mu, entropy),
-            SignInput::Digest(_) => return Err(AsymError::Unsupported),
-        };
-        let key = sig::PqdsaKeyPair::from_pkcs8(sa, private).map_err(bad_key)?;
-        let mut out = vec![0u8; sa.signature_len()];
-        let n = key.sign(msg, &mut out).map_err(lib)?;
-        out.truncate(n);
-        return Ok(out);
-    }
-    match spec {
-        KeySpec::EcP256k => sign_k256(private, alg, input),
-        KeySpec::EcSm2 => sign_sm2(private, input, entropy),
-        _ => Err(AsymError::Unsupported),
-    }
-}
-
-fn sign_k256(private: &[u8], alg: SigningAlgorithm, input: SignInput<'_>) -> Result<Vec<u8>> {
-    use k256::ecdsa::signature::hazmat::PrehashSigner as _;
-    use k256::pkcs8::DecodePrivateKey as _;
-    let key = k256::ecdsa::SigningKey::from_pkcs8_der(private).map_err(bad_key)?;
-    let d = prehash(alg, input)?;
-    let s: k256::ecdsa::Signature = key.sign_prehash(d.as_ref()).map_err(lib)?;
-    Ok(s.to_der().as_bytes().to_vec())
-}
-
-fn sign_sm2(private: &[u8], input: SignInput<'_>, entropy: &dyn Entropy) -> Result<Vec<u8>> {
-    use k256::pkcs8::DecodePrivateKey as _;
-    use sm2::dsa::signature::RandomizedSigner as _;
-    use sm2::dsa::signature::hazmat::RandomizedPrehashSigner as _;
-    let secret = sm2::SecretKey::from_pkcs8_der(private).map_err(bad_key)?;
-    let key = sm2::dsa::SigningKey::new(SM2_DEFAULT_ID, &secret).map_err(bad_key)?;
-    let mut rng = EntropyRng(entropy);
-    let s: sm2::dsa::Signature = match input {
-        SignInput::Digest(e) => key
-            .sign_prehash_with_rng(&mut rng, e)
-            .map_err(|_| AsymError::BadInput)?,
-        SignInput::Message(m) => key.try_sign_with_rng(&mut rng, m).map_err(lib)?,
-        SignInput::ExternalMu(_) => return Err(AsymError::Unsupported),
-    };
-    Ok(s.to_der().as_bytes().to_vec())
+    SigningPair::parse(spec, private)?.sign(alg, input, entropy)
 }
 
 /// ML-DSA over an external μ (FIPS 204 Algorithm 7 line 6 computed by the caller), with
 /// RustCrypto's `ml-dsa`: AWS-LC signs and verifies whole messages only. The key is the
 /// same PKCS #8 (seed form) that AWS-LC writes, so both libraries sign with one key.
-mod ml_dsa_mu {
+pub(super) mod ml_dsa_mu {
     use ml_dsa::{MlDsa44, MlDsa65, MlDsa87, Signature, SigningKey};
     use sm2::pkcs8::PrivateKeyInfoRef;
 
@@ -499,7 +444,7 @@ mod ml_dsa_mu {
     }
 
     /// Signs the 64-byte μ.
-    pub(super) fn sign(
+    pub(in crate::crypto) fn sign(
         spec: KeySpec,
         private: &[u8],
         m: &[u8],
@@ -516,7 +461,7 @@ mod ml_dsa_mu {
     }
 
     /// Verifies a signature over the 64-byte μ; one that does not decode is not valid.
-    pub(super) fn verify(
+    pub(in crate::crypto) fn verify(
         spec: KeySpec,
         private: &[u8],
         m: &[u8],
@@ -542,72 +487,7 @@ pub fn verify(
     input: SignInput<'_>,
     signature: &[u8],
 ) -> Result<bool> {
-    if !spec.signing_algorithms().contains(&alg) {
-        return Err(AsymError::Unsupported);
-    }
-    match spec {
-        KeySpec::EcP256k => return verify_k256(private, alg, input, signature),
-        KeySpec::EcSm2 => return verify_sm2(private, input, signature),
-        _ => {}
-    }
-    let public = public_spki(spec, private)?;
-    if let Some((_, params)) = rsa_padding(alg) {
-        let key = sig::UnparsedPublicKey::new(params, &public);
-        return Ok(key.verify_digest(&prehash(alg, input)?, signature).is_ok());
-    }
-    if let Some(va) = ecdsa_verifying(spec) {
-        let key = sig::UnparsedPublicKey::new(va, &public);
-        return Ok(key.verify_digest(&prehash(alg, input)?, signature).is_ok());
-    }
-    if let Some((_, va)) = ml_dsa(spec) {
-        let msg = match input {
-            SignInput::Message(msg) => msg,
-            SignInput::ExternalMu(mu) => return ml_dsa_mu::verify(spec, private, mu, signature),
-            SignInput::Digest(_) => return Err(AsymError::Unsupported),
-        };
-        return Ok(sig::UnparsedPublicKey::new(va, &public)
-            .verify(msg, signature)
-            .is_ok());
-    }
-    Err(AsymError::Unsupported)
-}
-
-fn verify_k256(
-    private: &[u8],
-    alg: SigningAlgorithm,
-    input: SignInput<'_>,
-    signature: &[u8],
-) -> Result<bool> {
-    use k256::ecdsa::signature::hazmat::PrehashVerifier as _;
-    use k256::pkcs8::DecodePrivateKey as _;
-    let key = k256::ecdsa::SigningKey::from_pkcs8_der(private).map_err(bad_key)?;
-    let d = prehash(alg, input)?;
-    let Ok(s) = k256::ecdsa::Signature::from_der(signature) else {
-        return Ok(false);
-    };
-    // k256 refuses high-S signatures, which OpenSSL and most wallets make half the time;
-    // ECDSA itself accepts both, and so does the service.
-    let s = s.normalize_s();
-    Ok(key.verifying_key().verify_prehash(d.as_ref(), &s).is_ok())
-}
-
-fn verify_sm2(private: &[u8], input: SignInput<'_>, signature: &[u8]) -> Result<bool> {
-    use k256::pkcs8::DecodePrivateKey as _;
-    use sm2::dsa::signature::Verifier as _;
-    use sm2::dsa::signature::hazmat::PrehashVerifier as _;
-    let secret = sm2::SecretKey::from_pkcs8_der(private).map_err(bad_key)?;
-    let key = sm2::dsa::VerifyingKey::new(SM2_DEFAULT_ID, secret.public_key()).map_err(bad_key)?;
-    // DER as the service emits; a 64-byte r ‖ s is accepted too (harmless leniency).
-    let parsed = sm2::dsa::Signature::from_der(signature)
-        .or_else(|_| sm2::dsa::Signature::from_slice(signature));
-    let Ok(s) = parsed else {
-        return Ok(false);
-    };
-    Ok(match input {
-        SignInput::Digest(e) => key.verify_prehash(e, &s).is_ok(),
-        SignInput::Message(m) => key.verify(m, &s).is_ok(),
-        SignInput::ExternalMu(_) => return Err(AsymError::Unsupported),
-    })
+    SigningPair::parse(spec, private)?.verify(alg, input, signature)
 }
 
 /// Encrypts `plaintext` to the public half of `private` (size checked by the service).

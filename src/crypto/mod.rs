@@ -24,6 +24,7 @@ pub mod pool;
 pub mod random;
 pub mod root;
 pub mod secret;
+pub mod signer;
 pub mod sm2pke;
 pub mod token;
 pub mod wrap;

@@ -224,14 +224,11 @@ impl Kms {
     ) -> Result<Signed> {
         let chosen = self.choose(key, version, KeyUsage::SignVerify)?;
         Self::check_sign_input(chosen.spec(), alg, input)?;
-        let signature = asym::sign(
-            chosen.spec(),
-            chosen.material()?.expose(),
-            alg,
-            input,
-            self.entropy.as_ref(),
-        )
-        .map_err(crypto_error)?;
+        let signature = chosen
+            .key
+            .signer(&chosen.version)?
+            .sign(alg, input, self.entropy.as_ref())
+            .map_err(crypto_error)?;
         self.note_use(&chosen.key.record.key_id, UseOperation::Sign);
         Ok(Signed {
             key_id: chosen.key_id(),
@@ -255,14 +252,11 @@ impl Kms {
     ) -> Result<Checked> {
         let chosen = self.choose(key, version, KeyUsage::SignVerify)?;
         Self::check_sign_input(chosen.spec(), alg, input)?;
-        let valid = asym::verify(
-            chosen.spec(),
-            chosen.material()?.expose(),
-            alg,
-            input,
-            signature,
-        )
-        .map_err(crypto_error)?;
+        let valid = chosen
+            .key
+            .signer(&chosen.version)?
+            .verify(alg, input, signature)
+            .map_err(crypto_error)?;
         if valid {
             self.note_use(&chosen.key.record.key_id, UseOperation::Verify);
         }

@@ -107,8 +107,8 @@ mod tests {
     use crate::model::{KeyRecord, KeySpec, KeyState, KeyUsage, Origin, ProtectionLevel};
 
     fn entry(state: KeyState) -> Arc<CachedKey> {
-        Arc::new(CachedKey {
-            record: KeyRecord {
+        Arc::new(CachedKey::new(
+            KeyRecord {
                 key_id: "k".into(),
                 revision: 1,
                 spec: KeySpec::Aes256,
@@ -132,8 +132,8 @@ mod tests {
                 pending_window_days: None,
                 last_used: None,
             },
-            materials: HashMap::new(),
-        })
+            HashMap::new(),
+        ))
     }
 
     #[test]

@@ -92,6 +92,51 @@ pub(crate) struct CachedKey {
     pub(crate) record: KeyRecord,
     /// Material by version ID (versions without material are absent).
     pub(crate) materials: HashMap<String, SecretBytes>,
+    /// A SIGN/VERIFY key's parsed key pairs by version, parsed on first use.
+    signers: HashMap<String, std::sync::OnceLock<Arc<crate::crypto::signer::SigningPair>>>,
+}
+
+impl CachedKey {
+    /// A cache entry for `record` with its opened `materials`.
+    pub(crate) fn new(record: KeyRecord, materials: HashMap<String, SecretBytes>) -> Self {
+        let signers = if record.usage == crate::model::KeyUsage::SignVerify {
+            materials
+                .keys()
+                .map(|v| (v.clone(), std::sync::OnceLock::new()))
+                .collect()
+        } else {
+            HashMap::new()
+        };
+        Self {
+            record,
+            materials,
+            signers,
+        }
+    }
+
+    /// The parsed signing key pair of `version`, parsed once and kept with the entry.
+    ///
+    /// # Errors
+    /// [`Error::Unusable`] without material; [`Error::Internal`] when it does not parse.
+    pub(crate) fn signer(&self, version: &str) -> Result<Arc<crate::crypto::signer::SigningPair>> {
+        let material = self
+            .materials
+            .get(version)
+            .ok_or(Error::Unusable(Unusable::NoMaterial))?;
+        let parse = || {
+            crate::crypto::signer::SigningPair::parse(self.record.spec, material.expose())
+                .map(Arc::new)
+                .map_err(Error::internal)
+        };
+        let Some(slot) = self.signers.get(version) else {
+            return parse();
+        };
+        if let Some(pair) = slot.get() {
+            return Ok(pair.clone());
+        }
+        let pair = parse()?;
+        Ok(slot.get_or_init(|| pair).clone())
+    }
 }
 
 /// Settings of a [`Kms`].
@@ -332,7 +377,7 @@ impl Kms {
                 materials.insert(v.id.clone(), m);
             }
         }
-        let entry = Arc::new(CachedKey { record, materials });
+        let entry = Arc::new(CachedKey::new(record, materials));
         self.key_cache.fill(id, entry.clone(), ticket);
         Ok(entry)
     }
