@@ -75,22 +75,10 @@ closed_enum! {
 enum_member!(DataKeyPairSpec);
 
 impl DataKeyPairSpec {
-    /// The core's spec; `None` for Ed25519.
-    const fn model(self) -> Option<KeySpec> {
-        Some(match self {
-            Self::Rsa2048 => KeySpec::Rsa2048,
-            Self::Rsa3072 => KeySpec::Rsa3072,
-            Self::Rsa4096 => KeySpec::Rsa4096,
-            Self::EccNistP256 => KeySpec::EcP256,
-            Self::EccNistP384 => KeySpec::EcP384,
-            Self::EccNistP521 => KeySpec::EcP521,
-            Self::EccSecgP256k1 => KeySpec::EcP256k,
-            Self::Sm2 => KeySpec::EcSm2,
-            Self::MlKem512 => KeySpec::MlKem512,
-            Self::MlKem768 => KeySpec::MlKem768,
-            Self::MlKem1024 => KeySpec::MlKem1024,
-            Self::EccNistEdwards25519 => return None,
-        })
+    /// The core's spec; `None` for Ed25519. Every data key pair spec is the key spec of
+    /// the same name, so the key spec's mapping is the one used.
+    fn model(self) -> Option<KeySpec> {
+        wire::KeySpec::parse(self.as_str()).and_then(wire::KeySpec::model)
     }
 }
 

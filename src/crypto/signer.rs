@@ -4,13 +4,12 @@
 
 use std::fmt;
 
-use aws_lc_rs::encoding::{AsDer, PublicKeyX509Der};
 use aws_lc_rs::signature as sig;
 
 use super::SecretBytes;
 use super::asym::{
     AsymError, Result, SM2_DEFAULT_ID, SignInput, ecdsa_signing, ecdsa_verifying, ml_dsa,
-    ml_dsa_mu, prehash, rsa_padding,
+    ml_dsa_mu, prehash, public_spki, rsa_padding,
 };
 use super::random::{Entropy, EntropyRng};
 use crate::model::{KeySpec, SigningAlgorithm};
@@ -50,14 +49,6 @@ fn bad_key<E>(_: E) -> AsymError {
 fn lib<E>(_: E) -> AsymError {
     AsymError::Library
 }
-
-fn spki_of(
-    key: &impl sig::KeyPair<PublicKey: AsDer<PublicKeyX509Der<'static>>>,
-) -> Result<Vec<u8>> {
-    let der: PublicKeyX509Der<'static> = key.public_key().as_der().map_err(lib)?;
-    Ok(der.as_ref().to_vec())
-}
-
 impl SigningPair {
     /// Parses `private` (PKCS #8 DER) as a signing key of `spec`.
     ///
@@ -65,32 +56,24 @@ impl SigningPair {
     /// [`AsymError::BadKey`] when it is not one; [`AsymError::Unsupported`] for a spec that
     /// does not sign.
     pub fn parse(spec: KeySpec, private: &[u8]) -> Result<Self> {
-        use k256::pkcs8::{DecodePrivateKey as _, EncodePublicKey as _};
-        let (inner, spki) =
-            if matches!(spec, KeySpec::Rsa2048 | KeySpec::Rsa3072 | KeySpec::Rsa4096) {
-                let key = sig::RsaKeyPair::from_pkcs8(private).map_err(bad_key)?;
-                let spki = spki_of(&key)?;
-                (Inner::Rsa(key), spki)
-            } else if let Some(sa) = ecdsa_signing(spec) {
-                let key = sig::EcdsaKeyPair::from_pkcs8(sa, private).map_err(bad_key)?;
-                let spki = spki_of(&key)?;
-                (Inner::Ecdsa(key), spki)
-            } else if let Some((sa, _)) = ml_dsa(spec) {
-                let key = sig::PqdsaKeyPair::from_pkcs8(sa, private).map_err(bad_key)?;
-                let spki = spki_of(&key)?;
-                (Inner::MlDsa(key), spki)
-            } else if spec == KeySpec::EcP256k {
-                let key = k256::ecdsa::SigningKey::from_pkcs8_der(private).map_err(bad_key)?;
-                let spki = key.verifying_key().to_public_key_der().map_err(lib)?;
-                (Inner::K256(key), spki.into_vec())
-            } else if spec == KeySpec::EcSm2 {
-                let secret = sm2::SecretKey::from_pkcs8_der(private).map_err(bad_key)?;
-                let spki = secret.public_key().to_public_key_der().map_err(lib)?;
-                let key = sm2::dsa::SigningKey::new(SM2_DEFAULT_ID, &secret).map_err(bad_key)?;
-                (Inner::Sm2(Box::new(key)), spki.into_vec())
-            } else {
-                return Err(AsymError::Unsupported);
-            };
+        use k256::pkcs8::DecodePrivateKey as _;
+        // The public key as GetPublicKey gives it (which also checks an RSA key's size).
+        let spki = public_spki(spec, private)?;
+        let inner = if matches!(spec, KeySpec::Rsa2048 | KeySpec::Rsa3072 | KeySpec::Rsa4096) {
+            Inner::Rsa(sig::RsaKeyPair::from_pkcs8(private).map_err(bad_key)?)
+        } else if let Some(sa) = ecdsa_signing(spec) {
+            Inner::Ecdsa(sig::EcdsaKeyPair::from_pkcs8(sa, private).map_err(bad_key)?)
+        } else if let Some((sa, _)) = ml_dsa(spec) {
+            Inner::MlDsa(sig::PqdsaKeyPair::from_pkcs8(sa, private).map_err(bad_key)?)
+        } else if spec == KeySpec::EcP256k {
+            Inner::K256(k256::ecdsa::SigningKey::from_pkcs8_der(private).map_err(bad_key)?)
+        } else if spec == KeySpec::EcSm2 {
+            let secret = sm2::SecretKey::from_pkcs8_der(private).map_err(bad_key)?;
+            let key = sm2::dsa::SigningKey::new(SM2_DEFAULT_ID, &secret).map_err(bad_key)?;
+            Inner::Sm2(Box::new(key))
+        } else {
+            return Err(AsymError::Unsupported);
+        };
         Ok(Self {
             spec,
             inner,

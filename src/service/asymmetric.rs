@@ -142,11 +142,26 @@ impl Chosen {
 impl Kms {
     /// The key for an operation of `usage`, and the version it runs with.
     fn choose(&self, key: &KeyRef, version: Option<&str>, usage: KeyUsage) -> Result<Chosen> {
+        self.choose_with(key, version, |record| {
+            if record.usage == usage {
+                Ok(())
+            } else {
+                Err(usage_error(record, usage))
+            }
+        })
+    }
+
+    /// As [`Kms::choose`], with `fits` deciding whether the key may serve (before its
+    /// state is checked).
+    fn choose_with(
+        &self,
+        key: &KeyRef,
+        version: Option<&str>,
+        fits: impl Fn(&KeyRecord) -> Result<()>,
+    ) -> Result<Chosen> {
         let key = self.cached(&self.resolve(key)?)?;
         let record = &key.record;
-        if record.usage != usage {
-            return Err(usage_error(record, usage));
-        }
+        fits(record)?;
         usable(record)?;
         let version = match version {
             Some(v) => record
@@ -370,15 +385,16 @@ impl Kms {
     /// Key lookup errors; [`Error::IncompatibleUsage`] for symmetric and HMAC keys;
     /// [`Error::KeyVersionNotFound`]; [`Error::Unusable`].
     pub fn public_key(&self, key: &KeyRef, version: Option<&str>) -> Result<PublicKeyOut> {
-        let cached = self.cached(&self.resolve(key)?)?;
-        if !cached.record.spec.is_asymmetric() {
-            return Err(Error::IncompatibleUsage(format!(
-                "{} keys have no public key",
-                cached.record.spec.as_str()
-            )));
-        }
-        let usage = cached.record.usage;
-        let chosen = self.choose(key, version, usage)?;
+        let chosen = self.choose_with(key, version, |record| {
+            if record.spec.is_asymmetric() {
+                Ok(())
+            } else {
+                Err(Error::IncompatibleUsage(format!(
+                    "{} keys have no public key",
+                    record.spec.as_str()
+                )))
+            }
+        })?;
         let spki_der =
             asym::public_spki(chosen.spec(), chosen.material()?.expose()).map_err(crypto_error)?;
         Ok(PublicKeyOut {

@@ -73,7 +73,7 @@ use crate::crypto::pool::WrappingKeyPool;
 use crate::crypto::random::Entropy;
 use crate::crypto::root::{RootKey, hmac_sha256};
 use crate::crypto::wrap::WrappingKey;
-use crate::model::{KeyRecord, KeyRef, KeyState, KeyUse, KeyVersion};
+use crate::model::{KeyRecord, KeyRef, KeySpec, KeyState, KeyUse, KeyVersion};
 use crate::store::{KeyStore, StoreError};
 
 /// Metadata name under which the store remembers which root key sealed it.
@@ -353,9 +353,20 @@ impl Kms {
 
     fn is_hot_id(&self, id: &str) -> bool {
         let now = self.clock.now();
-        self.key_cache
-            .get(id)
-            .is_some_and(|k| k.record.due_at().is_none_or(|t| t > now))
+        // RSA and ML-DSA private operations take milliseconds: those keys always run on
+        // the blocking pool, whatever the action declares.
+        self.key_cache.get(id).is_some_and(|k| {
+            k.record.due_at().is_none_or(|t| t > now)
+                && !matches!(
+                    k.record.spec,
+                    KeySpec::Rsa2048
+                        | KeySpec::Rsa3072
+                        | KeySpec::Rsa4096
+                        | KeySpec::MlDsa44
+                        | KeySpec::MlDsa65
+                        | KeySpec::MlDsa87
+                )
+        })
     }
 
     /// A key by ID for the crypto operations: from the cache unless something is due on
