@@ -166,6 +166,8 @@ fn the_readme_layout_matches_the_tree() {
     let block = layout.split("```").nth(1).unwrap();
     let mut named: BTreeSet<String> = BTreeSet::new();
     let mut dir = String::new();
+    // A directory inside a listed directory (`  secrets/`), whose files are indented deeper.
+    let mut subdir = String::new();
     for line in block.lines() {
         if let Some(rest) = line.strip_prefix("src/") {
             let entry = rest.split_whitespace().next().unwrap();
@@ -175,7 +177,19 @@ fn the_readme_layout_matches_the_tree() {
             } else {
                 String::new()
             };
-        } else if line.starts_with("  ") && !dir.is_empty() {
+            subdir.clear();
+        } else if line.starts_with("    ") && !subdir.is_empty() && !line.starts_with("      ") {
+            for word in line.split_whitespace().take_while(|w| w.ends_with(".rs")) {
+                named.insert(format!("{subdir}{word}"));
+            }
+        } else if line.starts_with("  ") && !line.starts_with("   ") && !dir.is_empty() {
+            let first = line.split_whitespace().next().unwrap_or_default();
+            if first.ends_with('/') {
+                subdir = format!("{dir}{first}");
+                named.insert(subdir.clone());
+                continue;
+            }
+            subdir.clear();
             for word in line.split_whitespace().take_while(|w| w.ends_with(".rs")) {
                 named.insert(format!("{dir}{word}"));
             }
@@ -203,13 +217,25 @@ fn the_readme_layout_matches_the_tree() {
         let listed = named.iter().any(|n| n.starts_with(&shown) && n != &shown);
         if entry.path().is_dir() && listed {
             for file in fs::read_dir(entry.path()).unwrap() {
-                let file = file.unwrap().file_name().into_string().unwrap();
-                let path = format!("{shown}{file}");
+                let file = file.unwrap();
+                let is_dir = file.path().is_dir();
+                let file = file.file_name().into_string().unwrap();
                 // Test-only files are part of their module's story.
                 if file.ends_with("tests.rs") || file == "suite.rs" {
                     continue;
                 }
-                assert!(named.contains(&path), "the README's layout lacks {path}");
+                if !is_dir {
+                    let path = format!("{shown}{file}");
+                    assert!(named.contains(&path), "the README's layout lacks {path}");
+                    continue;
+                }
+                let sub = format!("{shown}{file}/");
+                assert!(named.contains(&sub), "the README's layout lacks {sub}");
+                for inner in fs::read_dir(root.join(&sub)).unwrap() {
+                    let inner = inner.unwrap().file_name().into_string().unwrap();
+                    let path = format!("{sub}{inner}");
+                    assert!(named.contains(&path), "the README's layout lacks {path}");
+                }
             }
         }
     }

@@ -1,5 +1,6 @@
 //! The neutral domain model, below both the service and the store: keys, versions,
-//! aliases, their states, specs and origins, and [`KeyRef`], a key as a request names it.
+//! aliases, their states, specs and origins, [`KeyRef`], a key as a request names it, and
+//! secrets (`secret.rs`).
 //! No protocol appears here. Each enum's names (`as_str`) are qkms's own: the names the
 //! store and seed files use, frozen; each protocol maps the values to its wire names.
 
@@ -8,6 +9,9 @@ use std::collections::BTreeMap;
 use serde::{Deserialize, Serialize};
 
 use crate::enums::{closed_enum, serde_by_name};
+
+mod secret;
+pub use secret::{SealedValue, SecretDataType, SecretRecord, SecretRotation, SecretVersion, Stage};
 
 closed_enum!(
     /// The kind of key material.

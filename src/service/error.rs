@@ -123,6 +123,36 @@ pub enum Error {
     /// The grant token was not issued by this service.
     #[error("the grant token is invalid")]
     InvalidGrantToken,
+    /// No secret with that name.
+    #[error("the specified secret is not found")]
+    SecretNotFound,
+    /// A secret with that name exists.
+    #[error("the secret already exists")]
+    SecretExists,
+    /// The secret is pending deletion (or the name belongs to one that is).
+    #[error("the secret is pending deletion")]
+    SecretDeleted,
+    /// RestoreSecret on a secret that is not pending deletion.
+    #[error("the secret is not pending deletion")]
+    SecretNotDeleted,
+    /// No version with that ID or stage.
+    #[error("the specified secret version is not found")]
+    SecretVersionNotFound,
+    /// The version ID exists with another value.
+    #[error("the secret version exists with another value")]
+    SecretVersionExists,
+    /// A rotation needs a rotation function and the secret has none.
+    #[error("no rotation function is associated with the secret")]
+    RotationNotConfigured,
+    /// The secret's KMS key failed: `cause` says how; `writing` tells sealing a new value
+    /// from opening a stored one.
+    #[error("the secret's key cannot be used: {cause}")]
+    SecretKey {
+        /// Sealing (true) or opening (false).
+        writing: bool,
+        /// The key error.
+        cause: Box<Error>,
+    },
     /// Something broke inside; the detail goes to the log only.
     #[error("internal error: {0}")]
     Internal(#[source] BoxError),

@@ -15,7 +15,7 @@
 //! `cache.rs` (the decoded-key cache), `rules.rs` (where the two APIs' state rules differ),
 //! `rotation.rs` (versions, rotation, deletion protection), `policy.rs` (key policies),
 //! `grants.rs` (grants and their tokens), `usage.rs` (last use, noted in memory and flushed
-//! by the sweeper).
+//! by the sweeper), `secrets.rs` (secrets, envelope-encrypted under keys of this service).
 
 #[cfg(test)]
 mod access_tests;
@@ -35,6 +35,7 @@ mod race_tests;
 mod random;
 mod rotation;
 mod rules;
+mod secrets;
 pub mod seed;
 mod tags;
 #[cfg(test)]
@@ -64,6 +65,10 @@ pub use keys::{CreateKeyInput, MAX_DESCRIPTION};
 pub use random::{MAX_PASSWORD, MIN_PASSWORD, PUNCTUATION, PasswordRules};
 pub use rotation::{DEFAULT_ROTATION_INTERVAL, OnDemandLimit};
 pub use rules::{Rules, StateAfterCancel};
+pub use secrets::{
+    DEFAULT_SECRET_KEY_ALIASES, NewSecret, RotationSettings, SecretRead, SecretRules, SecretValue,
+    VersionSelector,
+};
 pub use tags::Untag;
 pub use usage::LastUsage;
 
@@ -174,6 +179,8 @@ pub struct Kms {
     uses: Mutex<HashMap<String, KeyUse>>,
     /// When this store started tracking key use.
     tracking_start: i64,
+    /// One turn at making the default key for secrets.
+    secret_key_lock: Mutex<()>,
 }
 
 impl fmt::Debug for Kms {
@@ -222,6 +229,7 @@ impl Kms {
             grant_key: root.derive(grants::TOKEN_KEY_LABEL),
             uses: Mutex::new(HashMap::new()),
             tracking_start: 0,
+            secret_key_lock: Mutex::new(()),
             pool: WrappingKeyPool::for_this_machine(0),
             wrap_cache: Mutex::new(HashMap::new()),
             key_cache: cache::KeyCache::default(),
@@ -439,7 +447,7 @@ impl Kms {
         // per second at most, instead of one per crypto call).
         self.flush_usage();
         let due = self.store.keys_due(self.clock.now())?;
-        let mut changed = 0;
+        let mut changed = self.sweep_secrets()?;
         for id in due {
             match self.settle(&id) {
                 Ok(true) => changed += 1,

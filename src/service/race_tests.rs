@@ -71,6 +71,24 @@ impl KeyStore for SlowStore {
     fn put_meta(&self, name: &str, value: &str) -> Result<(), StoreError> {
         self.0.put_meta(name, value)
     }
+    fn get_secret(&self, name: &str) -> Result<Option<crate::model::SecretRecord>, StoreError> {
+        self.0.get_secret(name)
+    }
+    fn create_secret(&self, secret: &crate::model::SecretRecord) -> Result<(), StoreError> {
+        self.0.create_secret(secret)
+    }
+    fn update_secret(&self, secret: &crate::model::SecretRecord) -> Result<u64, StoreError> {
+        self.0.update_secret(secret)
+    }
+    fn delete_secret(&self, name: &str) -> Result<bool, StoreError> {
+        self.0.delete_secret(name)
+    }
+    fn list_secrets(&self) -> Result<Vec<crate::model::SecretRecord>, StoreError> {
+        self.0.list_secrets()
+    }
+    fn secrets_due(&self, now: i64) -> Result<Vec<String>, StoreError> {
+        self.0.secrets_due(now)
+    }
 }
 
 fn slow_kms() -> Kms {

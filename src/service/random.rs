@@ -10,10 +10,11 @@
 use super::{Error, Kms, Result};
 use crate::crypto::SecretBytes;
 
-/// Shortest password.
-pub const MIN_PASSWORD: usize = 8;
-/// Longest password.
-pub const MAX_PASSWORD: usize = 128;
+/// Shortest password (Secrets Manager's bound; KMS's GetRandomPassword asks for 8 and
+/// checks that itself).
+pub const MIN_PASSWORD: usize = 1;
+/// Longest password (Secrets Manager's bound; KMS's is 128).
+pub const MAX_PASSWORD: usize = 4096;
 /// The 32 ASCII punctuation characters.
 pub const PUNCTUATION: &str = r##"!"#$%&'()*+,-./:;<=>?@[\]^_`{|}~"##;
 
@@ -34,16 +35,19 @@ pub struct PasswordRules {
     pub exclude_punctuation: bool,
     /// At least one character of every type not excluded.
     pub require_each_included_type: bool,
+    /// The space character is a type of its own (Secrets Manager's `IncludeSpace`).
+    pub include_space: bool,
 }
 
 impl PasswordRules {
     /// The character types left, each as its allowed characters (none empty).
     fn classes(&self) -> Vec<Vec<u8>> {
-        let types: [(bool, &[u8]); 4] = [
+        let types: [(bool, &[u8]); 5] = [
             (self.exclude_lowercase, b"abcdefghijklmnopqrstuvwxyz"),
             (self.exclude_uppercase, b"ABCDEFGHIJKLMNOPQRSTUVWXYZ"),
             (self.exclude_numbers, b"0123456789"),
             (self.exclude_punctuation, PUNCTUATION.as_bytes()),
+            (!self.include_space, b" "),
         ];
         types
             .into_iter()
@@ -66,20 +70,29 @@ struct Draws<'a> {
 }
 
 impl Draws<'_> {
-    /// A uniform index below `n` (1 ≤ n ≤ 256).
+    /// A uniform index below `n` (1 ≤ n ≤ 65536): one byte per draw up to 256, two above
+    /// (positions in passwords of up to 4096 characters).
     fn below(&mut self, n: usize) -> Result<usize> {
-        // Bytes at or above the largest multiple of n would favour the low indices.
-        let limit = 256 - 256 % n;
+        let space: usize = if n <= 256 { 256 } else { 65_536 };
+        // Draws at or above the largest multiple of n would favour the low indices.
+        let limit = space - space % n;
         loop {
-            if self.buf.is_empty() {
-                self.buf.resize(64, 0);
-                self.kms.random(&mut self.buf)?;
+            let mut b = self.byte()?;
+            if space > 256 {
+                b = (b << 8) | self.byte()?;
             }
-            let b = usize::from(self.buf.pop().unwrap_or(0));
             if b < limit {
                 return Ok(b % n);
             }
         }
+    }
+
+    fn byte(&mut self) -> Result<usize> {
+        if self.buf.is_empty() {
+            self.buf.resize(64, 0);
+            self.kms.random(&mut self.buf)?;
+        }
+        Ok(usize::from(self.buf.pop().unwrap_or(0)))
     }
 
     fn pick(&mut self, set: &[u8]) -> Result<u8> {
@@ -94,12 +107,12 @@ impl Kms {
     /// GetRandomPassword.
     ///
     /// # Errors
-    /// [`Error::InvalidParameter`] for a length outside 8–128, when every character is
+    /// [`Error::InvalidParameter`] for a length outside 1–4096, when every character is
     /// excluded, or when each included type is required and the length is shorter than
     /// the number of types.
     pub fn random_password(&self, rules: &PasswordRules) -> Result<SecretBytes> {
         if !(MIN_PASSWORD..=MAX_PASSWORD).contains(&rules.length) {
-            return Err(Error::invalid("PasswordLength", "It must be 8 to 128."));
+            return Err(Error::invalid("PasswordLength", "It must be 1 to 4096."));
         }
         let classes = rules.classes();
         if classes.is_empty() {
@@ -192,7 +205,7 @@ mod tests {
     #[test]
     fn refusals() {
         let kms = kms();
-        for bad in [7, 129, 0] {
+        for bad in [4097, 0] {
             assert!(matches!(
                 kms.random_password(&rules(bad)),
                 Err(Error::InvalidParameter {
@@ -231,5 +244,27 @@ mod tests {
         }
         let (lo, hi) = (counts.iter().min().unwrap(), counts.iter().max().unwrap());
         assert!(*lo > 800 && *hi < 1200, "{lo}..{hi}");
+    }
+
+    /// Passwords longer than 256 characters place each required type at a uniform position
+    /// too (positions above 255 need two bytes per draw).
+    #[test]
+    fn long_passwords_finish_and_hold_every_type() {
+        let kms = kms();
+        for length in [257, 4096] {
+            let p = kms.random_password(&rules(length)).unwrap();
+            assert_eq!(p.len(), length);
+        }
+        let mut draws = Draws {
+            kms: &kms,
+            buf: zeroize::Zeroizing::new(Vec::new()),
+        };
+        let mut high = 0;
+        for _ in 0..4000 {
+            if draws.below(4096).unwrap() >= 2048 {
+                high += 1;
+            }
+        }
+        assert!((1700..2300).contains(&high), "{high}");
     }
 }

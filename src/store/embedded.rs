@@ -21,7 +21,7 @@ use std::sync::{Mutex, MutexGuard};
 use rusqlite::{Connection, OptionalExtension as _, params};
 
 use super::{KeyStore, Page, StoreError};
-use crate::model::{Alias, KeyRecord};
+use crate::model::{Alias, KeyRecord, SecretRecord};
 
 /// File name of the database inside the data directory.
 pub const DB_FILE: &str = "qkms.db";
@@ -44,6 +44,15 @@ CREATE TABLE IF NOT EXISTS aliases (
     created INTEGER NOT NULL
 );
 CREATE INDEX IF NOT EXISTS aliases_key ON aliases (key_id);
+CREATE TABLE IF NOT EXISTS secrets (
+    name     TEXT PRIMARY KEY,
+    created  INTEGER NOT NULL,
+    revision INTEGER NOT NULL,
+    due_at   INTEGER,
+    record   TEXT NOT NULL
+);
+CREATE INDEX IF NOT EXISTS secrets_order ON secrets (created, name);
+CREATE INDEX IF NOT EXISTS secrets_due ON secrets (due_at) WHERE due_at IS NOT NULL;
 CREATE TABLE IF NOT EXISTS meta (
     name  TEXT PRIMARY KEY,
     value TEXT NOT NULL
@@ -85,6 +94,20 @@ fn decode_key(key_id: &str, record: &str, revision: i64) -> Result<KeyRecord, St
     }
     key.revision = u64::try_from(revision).map_err(|e| corrupt(e.to_string()))?;
     Ok(key)
+}
+
+fn decode_secret(name: &str, record: &str, revision: i64) -> Result<SecretRecord, StoreError> {
+    let corrupt = |reason: String| StoreError::Corrupt {
+        key_id: format!("secret/{name}"),
+        reason,
+    };
+    let mut secret: SecretRecord =
+        serde_json::from_str(record).map_err(|e| corrupt(e.to_string()))?;
+    if secret.name != name {
+        return Err(corrupt(format!("the record names secret {}", secret.name)));
+    }
+    secret.revision = u64::try_from(revision).map_err(|e| corrupt(e.to_string()))?;
+    Ok(secret)
 }
 
 fn to_i64(n: usize) -> i64 {
@@ -382,7 +405,113 @@ impl KeyStore for SqliteStore {
         let tx = conn.transaction().map_err(backend)?;
         tx.execute("DELETE FROM keys", []).map_err(backend)?;
         tx.execute("DELETE FROM aliases", []).map_err(backend)?;
+        tx.execute("DELETE FROM secrets", []).map_err(backend)?;
         tx.commit().map_err(backend)
+    }
+
+    fn get_secret(&self, name: &str) -> Result<Option<SecretRecord>, StoreError> {
+        let conn = self.reader()?;
+        let row: Option<(String, i64)> = conn
+            .prepare_cached("SELECT record, revision FROM secrets WHERE name = ?1")
+            .map_err(backend)?
+            .query_row(params![name], |r| Ok((r.get(0)?, r.get(1)?)))
+            .optional()
+            .map_err(backend)?;
+        row.map(|(record, rev)| decode_secret(name, &record, rev))
+            .transpose()
+    }
+
+    fn create_secret(&self, secret: &SecretRecord) -> Result<(), StoreError> {
+        let record = serde_json::to_string(secret).map_err(backend)?;
+        let conn = self.writer()?;
+        let inserted = conn
+            .prepare_cached(
+                "INSERT INTO secrets (name, created, revision, due_at, record)
+                 VALUES (?1, ?2, 1, ?3, ?4) ON CONFLICT (name) DO NOTHING",
+            )
+            .map_err(backend)?
+            .execute(params![
+                secret.name,
+                secret.created,
+                secret.due_at(),
+                record
+            ])
+            .map_err(backend)?;
+        if inserted == 1 {
+            Ok(())
+        } else {
+            Err(StoreError::Conflict)
+        }
+    }
+
+    fn update_secret(&self, secret: &SecretRecord) -> Result<u64, StoreError> {
+        let record = serde_json::to_string(secret).map_err(backend)?;
+        let expected = i64::try_from(secret.revision).map_err(backend)?;
+        let conn = self.writer()?;
+        let changed = conn
+            .prepare_cached(
+                "UPDATE secrets SET record = ?1, due_at = ?2, revision = revision + 1
+                 WHERE name = ?3 AND revision = ?4",
+            )
+            .map_err(backend)?
+            .execute(params![record, secret.due_at(), secret.name, expected])
+            .map_err(backend)?;
+        if changed == 1 {
+            return Ok(secret.revision + 1);
+        }
+        let exists: Option<i64> = conn
+            .query_row(
+                "SELECT 1 FROM secrets WHERE name = ?1",
+                params![secret.name],
+                |r| r.get(0),
+            )
+            .optional()
+            .map_err(backend)?;
+        Err(if exists.is_some() {
+            StoreError::Conflict
+        } else {
+            StoreError::NotFound
+        })
+    }
+
+    fn delete_secret(&self, name: &str) -> Result<bool, StoreError> {
+        let conn = self.writer()?;
+        let n = conn
+            .execute("DELETE FROM secrets WHERE name = ?1", params![name])
+            .map_err(backend)?;
+        Ok(n == 1)
+    }
+
+    fn list_secrets(&self) -> Result<Vec<SecretRecord>, StoreError> {
+        let conn = self.reader()?;
+        let mut stmt = conn
+            .prepare_cached("SELECT name, record, revision FROM secrets ORDER BY created, name")
+            .map_err(backend)?;
+        let rows = stmt
+            .query_map([], |r| {
+                Ok((
+                    r.get::<_, String>(0)?,
+                    r.get::<_, String>(1)?,
+                    r.get::<_, i64>(2)?,
+                ))
+            })
+            .map_err(backend)?
+            .collect::<Result<Vec<_>, _>>()
+            .map_err(backend)?;
+        rows.iter()
+            .map(|(name, record, rev)| decode_secret(name, record, *rev))
+            .collect()
+    }
+
+    fn secrets_due(&self, now: i64) -> Result<Vec<String>, StoreError> {
+        let conn = self.reader()?;
+        let mut stmt = conn
+            .prepare_cached("SELECT name FROM secrets WHERE due_at IS NOT NULL AND due_at <= ?1")
+            .map_err(backend)?;
+        stmt.query_map(params![now], |r| r.get(0))
+            .map_err(backend)?
+            .collect::<Result<Vec<String>, _>>()
+            .map_err(backend)
     }
 
     fn scrub(&self) -> Result<(), StoreError> {

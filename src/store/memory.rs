@@ -4,7 +4,7 @@ use std::collections::{BTreeMap, HashMap};
 use std::sync::{Mutex, MutexGuard};
 
 use super::{KeyStore, Page, StoreError};
-use crate::model::{Alias, KeyRecord};
+use crate::model::{Alias, KeyRecord, SecretRecord};
 
 /// Everything in memory, behind one mutex (operations are tiny; contention is not the
 /// bottleneck next to HTTP and crypto).
@@ -20,6 +20,7 @@ struct Inner {
     order: BTreeMap<(i64, String), ()>,
     aliases: BTreeMap<String, Alias>,
     meta: HashMap<String, String>,
+    secrets: HashMap<String, SecretRecord>,
 }
 
 impl MemoryStore {
@@ -154,7 +155,58 @@ impl KeyStore for MemoryStore {
         inner.keys.clear();
         inner.order.clear();
         inner.aliases.clear();
+        inner.secrets.clear();
         Ok(())
+    }
+
+    fn get_secret(&self, name: &str) -> Result<Option<SecretRecord>, StoreError> {
+        Ok(self.lock()?.secrets.get(name).cloned())
+    }
+
+    fn create_secret(&self, secret: &SecretRecord) -> Result<(), StoreError> {
+        let mut inner = self.lock()?;
+        if inner.secrets.contains_key(&secret.name) {
+            return Err(StoreError::Conflict);
+        }
+        let mut stored = secret.clone();
+        stored.revision = 1;
+        inner.secrets.insert(secret.name.clone(), stored);
+        Ok(())
+    }
+
+    fn update_secret(&self, secret: &SecretRecord) -> Result<u64, StoreError> {
+        let mut inner = self.lock()?;
+        let current = inner
+            .secrets
+            .get_mut(&secret.name)
+            .ok_or(StoreError::NotFound)?;
+        if current.revision != secret.revision {
+            return Err(StoreError::Conflict);
+        }
+        let revision = secret.revision + 1;
+        *current = secret.clone();
+        current.revision = revision;
+        Ok(revision)
+    }
+
+    fn delete_secret(&self, name: &str) -> Result<bool, StoreError> {
+        Ok(self.lock()?.secrets.remove(name).is_some())
+    }
+
+    fn list_secrets(&self) -> Result<Vec<SecretRecord>, StoreError> {
+        let mut all: Vec<SecretRecord> = self.lock()?.secrets.values().cloned().collect();
+        all.sort_by(|a, b| (a.created, &a.name).cmp(&(b.created, &b.name)));
+        Ok(all)
+    }
+
+    fn secrets_due(&self, now: i64) -> Result<Vec<String>, StoreError> {
+        Ok(self
+            .lock()?
+            .secrets
+            .values()
+            .filter(|s| s.due_at().is_some_and(|t| t <= now))
+            .map(|s| s.name.clone())
+            .collect())
     }
 
     fn get_meta(&self, name: &str) -> Result<Option<String>, StoreError> {

@@ -18,7 +18,7 @@ use std::fmt;
 pub use embedded::{DB_FILE, SqliteStore};
 pub use memory::MemoryStore;
 
-use crate::model::{Alias, KeyRecord};
+use crate::model::{Alias, KeyRecord, SecretRecord};
 
 /// Store failures.
 #[derive(Debug, thiserror::Error)]
@@ -51,7 +51,7 @@ pub struct Page<T> {
     pub total: usize,
 }
 
-/// Keys, aliases and a little metadata.
+/// Keys, aliases, secrets and a little metadata.
 pub trait KeyStore: Send + Sync + fmt::Debug {
     /// A key by ID, with its current revision.
     ///
@@ -135,7 +135,44 @@ pub trait KeyStore: Send + Sync + fmt::Debug {
         limit: usize,
     ) -> Result<Page<Alias>, StoreError>;
 
-    /// Deletes every key and alias (metadata stays), for test suites that want a clean
+    /// A secret by name, with its current revision.
+    ///
+    /// # Errors
+    /// Backend failures; [`StoreError::Corrupt`] for an undecodable record.
+    fn get_secret(&self, name: &str) -> Result<Option<SecretRecord>, StoreError>;
+
+    /// Inserts a new secret (revision 1).
+    ///
+    /// # Errors
+    /// [`StoreError::Conflict`] if the name exists.
+    fn create_secret(&self, secret: &SecretRecord) -> Result<(), StoreError>;
+
+    /// Replaces a secret if its stored revision is still `secret.revision`; returns the new
+    /// revision.
+    ///
+    /// # Errors
+    /// [`StoreError::Conflict`] if it changed meanwhile, [`StoreError::NotFound`] if gone.
+    fn update_secret(&self, secret: &SecretRecord) -> Result<u64, StoreError>;
+
+    /// Deletes a secret; returns whether it existed.
+    ///
+    /// # Errors
+    /// Backend failures.
+    fn delete_secret(&self, name: &str) -> Result<bool, StoreError>;
+
+    /// Every secret, in creation order (then name).
+    ///
+    /// # Errors
+    /// Backend failures.
+    fn list_secrets(&self) -> Result<Vec<SecretRecord>, StoreError>;
+
+    /// Names of secrets whose [`SecretRecord::due_at`] is at or before `now`.
+    ///
+    /// # Errors
+    /// Backend failures.
+    fn secrets_due(&self, now: i64) -> Result<Vec<String>, StoreError>;
+
+    /// Deletes every key, alias and secret (metadata stays), for test suites that want a clean
     /// server between cases.
     ///
     /// # Errors

@@ -233,3 +233,71 @@ fn sqlite_scrub_leaves_no_copy_of_erased_values() {
     drop(store);
     std::fs::remove_dir_all(&dir).unwrap();
 }
+
+fn secret(name: &str, created: i64) -> crate::model::SecretRecord {
+    crate::model::SecretRecord {
+        name: name.into(),
+        revision: 0,
+        arn_suffix: "AbCdEf".into(),
+        description: String::new(),
+        key_id: None,
+        created,
+        updated: created,
+        tags: BTreeMap::new(),
+        policy: None,
+        extended_config: None,
+        rotation: None,
+        last_rotated: None,
+        delete_date: None,
+        versions: Vec::new(),
+    }
+}
+
+fn run_secrets(store: &dyn KeyStore) {
+    assert!(store.get_secret("s").unwrap().is_none());
+    store.create_secret(&secret("s2", 20)).unwrap();
+    store.create_secret(&secret("s1", 20)).unwrap();
+    store.create_secret(&secret("s0", 30)).unwrap();
+    assert!(matches!(
+        store.create_secret(&secret("s1", 1)),
+        Err(StoreError::Conflict)
+    ));
+    let names: Vec<String> = store
+        .list_secrets()
+        .unwrap()
+        .into_iter()
+        .map(|s| s.name)
+        .collect();
+    assert_eq!(names, ["s1", "s2", "s0"]);
+
+    let mut s1 = store.get_secret("s1").unwrap().unwrap();
+    assert_eq!(s1.revision, 1);
+    let stale = s1.clone();
+    s1.delete_date = Some(500);
+    assert_eq!(store.update_secret(&s1).unwrap(), 2);
+    assert!(matches!(
+        store.update_secret(&stale),
+        Err(StoreError::Conflict)
+    ));
+    assert_eq!(store.secrets_due(499).unwrap(), Vec::<String>::new());
+    assert_eq!(store.secrets_due(500).unwrap(), ["s1"]);
+
+    assert!(store.delete_secret("s1").unwrap());
+    assert!(!store.delete_secret("s1").unwrap());
+    assert!(matches!(
+        store.update_secret(&s1),
+        Err(StoreError::NotFound)
+    ));
+    store.clear().unwrap();
+    assert!(store.list_secrets().unwrap().is_empty());
+}
+
+#[test]
+fn secrets_conform_in_every_store() {
+    run_secrets(&MemoryStore::new());
+    let dir = std::env::temp_dir().join(format!("qkms-suite-secrets-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).unwrap();
+    run_secrets(&SqliteStore::open(&dir).unwrap());
+    std::fs::remove_dir_all(&dir).unwrap();
+}
