@@ -175,11 +175,11 @@ pub fn paths(
 /// # Panics
 /// On the first violation (it is called by tests only).
 #[cfg(test)]
-pub fn check_catalogue(what: &str, specs: &[Spec], readme: &str) {
+pub fn check_catalogue(what: &str, service: &str, specs: &[Spec], readme: &str) {
     let table = crate::protocol::markdown_table(what, specs.iter().copied());
     assert!(readme.contains(&table), "README lacks this table:\n{table}");
     for spec in specs {
-        assert_eq!(spec.permission, format!("kms:{}", spec.name));
+        assert_eq!(spec.permission, format!("{service}:{}", spec.name));
         let mut generator = generator();
         let answer = properties(&object((spec.response)(&mut generator)));
         for secret in spec.secrets {

@@ -17,8 +17,9 @@ use serde_json::{Map, Value};
 use crate::auth::{Credentials, NonceCache};
 use crate::service::Kms;
 
-/// Largest request body accepted, in bytes.
-pub const MAX_BODY: usize = 64 * 1024;
+/// Largest request body accepted, in bytes: room for Secrets Manager's largest value
+/// (`SecretBinary` of 65536 bytes is 87382 characters of base64) and nothing much beyond.
+pub const MAX_BODY: usize = 128 * 1024;
 
 /// What every protocol may use: the service and the shared parts of authentication.
 #[derive(Debug, Clone)]
@@ -118,7 +119,7 @@ pub struct Spec {
     pub family: &'static str,
     /// One line for people.
     pub description: &'static str,
-    /// The permission it needs (`kms:<Action>`).
+    /// The permission it needs (`kms:<Action>`, `secretsmanager:<Operation>`).
     pub permission: &'static str,
     /// Where it runs.
     pub runs: Runs,
@@ -259,8 +260,8 @@ pub fn to_fields(v: impl serde::Serialize) -> Result<Map<String, Value>, String>
 /// function, and the inline checks `when_cached` and `never`.
 macro_rules! catalogue {
     (
-        fields: $from:ident, error: $error:ty, prepared: $prepared:ty,
-        input: ($($arg:ident: $argty:ty),*);
+        permission: $prefix:literal, fields: $from:ident, error: $error:ty,
+        prepared: $prepared:ty, input: ($($arg:ident: $argty:ty),*);
         $(
             $action:ident($req:ty => $resp:ty) = $family:ident::$handler:ident,
             $runs:ident, [$($secret:literal),*],
@@ -286,7 +287,7 @@ macro_rules! catalogue {
                         name: stringify!($action),
                         family: stringify!($family),
                         description: $description,
-                        permission: concat!("kms:", stringify!($action)),
+                        permission: concat!($prefix, ":", stringify!($action)),
                         runs: $crate::protocol::catalogue!(@runs $runs),
                         secrets: &[$($secret),*],
                         request: $crate::protocol::schema::<$req>,

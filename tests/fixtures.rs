@@ -1,5 +1,5 @@
-//! Every request captured from the official SDKs (tests/vectors/sdk-requests, copied from
-//! shared/fixtures) verifies with the server's signature code, clock and nonce checks off;
+//! Every request captured from the official SDKs and the secrets caching clients
+//! (tests/vectors/sdk-requests and secrets-requests, copied from shared/fixtures) verifies with the server's signature code, clock and nonce checks off;
 //! and changing any single parameter makes it fail.
 
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)] // test code
@@ -64,9 +64,10 @@ fn parse_capture(raw: &[u8]) -> Capture {
 }
 
 fn captures() -> Vec<(String, Capture)> {
-    let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/vectors/sdk-requests");
-    let mut out: Vec<(String, Capture)> = std::fs::read_dir(&dir)
-        .unwrap()
+    let root = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/vectors");
+    let mut out: Vec<(String, Capture)> = ["sdk-requests", "secrets-requests"]
+        .into_iter()
+        .flat_map(|d| std::fs::read_dir(root.join(d)).unwrap())
         .map(|e| e.unwrap().path())
         .filter(|p| p.extension().is_some_and(|x| x == "txt"))
         .map(|p| {
@@ -90,7 +91,11 @@ const OFF: Freshness<'static> = Freshness {
 #[test]
 fn every_capture_verifies() {
     let all = captures();
-    assert_eq!(all.len(), 24, "24 captured requests");
+    assert_eq!(
+        all.len(),
+        34,
+        "24 captured KMS requests and 10 secrets requests"
+    );
     for (name, c) in &all {
         let parts = RequestParts {
             method: &c.method,
@@ -102,7 +107,7 @@ fn every_capture_verifies() {
         let (caller, scheme) =
             verify(&parts, &creds(), OFF).unwrap_or_else(|e| panic!("{name}: {e:?}"));
         assert_eq!(caller.access_key_id, "testid", "{name}");
-        let expected = if name.contains("acs3") {
+        let expected = if name.contains("acs3") || name.contains("-v2-") {
             Scheme::Acs3
         } else if name.contains("acs4") {
             Scheme::Acs4

@@ -24,10 +24,13 @@ use super::params::Params;
 use super::policy::policy_actions;
 use super::random::random_actions;
 use super::regions::regions_actions;
+use super::secret_admin::secret_admin_actions;
+use super::secrets::secrets_actions;
 use super::tags::tags_actions;
 use super::versions::versions_actions;
 use super::{
-    aliases, asymmetric, crypto, export, import, keys, policy, random, regions, tags, versions,
+    aliases, asymmetric, crypto, export, import, keys, policy, random, regions, secret_admin,
+    secrets, tags, versions,
 };
 use crate::protocol::{Prepared, gather, to_fields};
 use crate::service::Kms;
@@ -61,12 +64,13 @@ fn when_cached<Req: crypto::HotKey>(req: &Req, kms: &Kms) -> bool {
 }
 
 gather! {
-    [fields: FromParams, error: AliyunError, prepared: Prepared<AliyunError>,
+    [permission: "kms", fields: FromParams, error: AliyunError, prepared: Prepared<AliyunError>,
     input: (p: &Params, kms: &Kms);]
     []
     keys_actions, versions_actions, import_actions, crypto_actions, asymmetric_actions,
     export_actions,
-    random_actions, aliases_actions, tags_actions, regions_actions, policy_actions
+    random_actions, aliases_actions, tags_actions, regions_actions, policy_actions,
+    secrets_actions, secret_admin_actions
 }
 
 #[cfg(test)]
@@ -77,7 +81,7 @@ mod tests {
     #[test]
     fn the_catalogue_is_consistent() {
         let specs: Vec<_> = Action::ALL.iter().map(|a| a.spec()).collect();
-        crate::openapi::check_catalogue("Action", &specs, include_str!("../../README.md"));
+        crate::openapi::check_catalogue("Action", "kms", &specs, include_str!("../../README.md"));
         for a in Action::ALL {
             assert_eq!(Action::parse(a.spec().name), Some(*a));
         }

@@ -40,7 +40,7 @@ closed_enum! {
         KeyVersionNotFound = "Forbidden.KeyVersionNotFound" => 404,
         /// 404: no such alias.
         AliasNotFound = "Forbidden.AliasNotFound" => 404,
-        /// 404: no such resource (a KMS instance named by `DKMSInstanceId`).
+        /// 404: no such resource (a secret, its version or stage, a KMS instance).
         ResourceNotFound = "Forbidden.ResourceNotFound" => 404,
         /// 400: the alias exists.
         AliasAlreadyExists = "AliasAlreadyExists" => 400,
@@ -63,6 +63,12 @@ closed_enum! {
         RejectedPendingDeletion = "Rejected.PendingDeletion" => 409,
         /// 409: the key is PendingImport.
         RejectedPendingImport = "Rejected.PendingImport" => 409,
+        /// 409: a secret (or secret version) with that name or ID exists.
+        RejectedResourceExist = "Rejected.ResourceExist" => 409,
+        /// 409: the secret is pending deletion.
+        RejectedResourceInDeleteWindow = "Rejected.ResourceInDeleteWindow" => 409,
+        /// 409: RestoreSecret on a secret that is not pending deletion.
+        RejectedResourceInUse = "Rejected.ResourceInUse" => 409,
         /// 409: the key's state forbids the change.
         RejectedStateModifiedFailed = "Rejected.StateModifiedFailed" => 409,
         /// 400: too many wrapping keys are being generated (a deliberate limit); retry later.
@@ -141,10 +147,49 @@ impl AliyunError {
     }
 }
 
+impl AliyunError {
+    /// The secrets arms of the mapping (the sheet's codes and messages, §10).
+    fn secret(e: Error) -> Self {
+        use ErrorCode as C;
+        match e {
+            Error::SecretNotFound | Error::SecretVersionNotFound => {
+                Self::new(C::ResourceNotFound, "Resource not found")
+            }
+            Error::SecretExists | Error::SecretVersionExists => {
+                Self::new(C::RejectedResourceExist, "The resource already exists.")
+            }
+            // The message's spelling is the service's.
+            Error::SecretDeleted => {
+                Self::new(C::RejectedResourceInDeleteWindow, "secret in delete peroid")
+            }
+            Error::SecretNotDeleted => Self::new(C::RejectedResourceInUse, "restore normal secret"),
+            Error::RotationNotConfigured => Self::new(
+                C::RejectedUnsupportedOperation,
+                "Unsupported operation: the secret has no rotation configured.",
+            ),
+            Error::SecretKey { cause, .. } => match *cause {
+                Error::IncompatibleUsage(why) => {
+                    Self::invalid_because("EncryptionKeyId", &format!("{why}."))
+                }
+                other => Self::from(other),
+            },
+            other => Self::from(other),
+        }
+    }
+}
+
 impl From<Error> for AliyunError {
     fn from(e: Error) -> Self {
         use ErrorCode as C;
         match e {
+            e @ (Error::SecretNotFound
+            | Error::SecretExists
+            | Error::SecretDeleted
+            | Error::SecretNotDeleted
+            | Error::SecretVersionNotFound
+            | Error::SecretVersionExists
+            | Error::RotationNotConfigured
+            | Error::SecretKey { .. }) => Self::secret(e),
             Error::KeyNotFound => Self::new(C::KeyNotFound, "The specified Key is not found."),
             Error::AliasNotFound => {
                 Self::new(C::AliasNotFound, "The specified Alias is not found.")
@@ -201,7 +246,7 @@ impl From<Error> for AliyunError {
                 Self::invalid_because("Algorithm", &format!("{why}."))
             }
             Error::TooManyTags { max } => {
-                Self::invalid_because("Tags", &format!("A key has at most {max} tags."))
+                Self::invalid_because("Tags", &format!("A resource has at most {max} tags."))
             }
             Error::TooManyAliases { max } => {
                 Self::invalid_because("AliasName", &format!("A key has at most {max} aliases."))

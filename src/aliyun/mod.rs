@@ -29,6 +29,8 @@ pub mod policy;
 pub mod random;
 pub mod regions;
 pub mod render;
+pub mod secret_admin;
+pub mod secrets;
 pub mod signature;
 pub mod tags;
 pub mod versions;

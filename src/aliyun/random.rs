@@ -57,6 +57,7 @@ pub fn get_random_password(
         exclude_numbers: req.exclude_numbers.0,
         exclude_punctuation: req.exclude_punctuation.0,
         require_each_included_type: req.require_each_included_type.is_none_or(|f| f.0),
+        include_space: false,
     };
     let password = kms.random_password(&rules)?;
     // Every character comes from an ASCII set, so this never replaces anything.

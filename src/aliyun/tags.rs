@@ -11,23 +11,58 @@ use super::RULES;
 use super::error::AliyunError;
 use super::error::ErrorCode;
 use super::fields::{Flag, Repeated, TagKeys, TagPairs, Tags, params};
-use super::keys::{Empty, KeyIdRequest};
+use super::keys::Empty;
 use super::wire;
 use crate::enums::closed_enum;
 use crate::model::KeyRef;
 use crate::service::{Error, Kms, Untag};
 
+/// The resource a singular tag action names: exactly one of `KeyId`, `SecretName` and
+/// `CertificateId` (qkms keeps no certificates: naming one is `Forbidden.ResourceNotFound`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Tagged {
+    /// A key, as named.
+    Key(String),
+    /// A secret, by name.
+    Secret(String),
+}
+
+fn tagged(
+    key_id: Option<String>,
+    secret_name: Option<String>,
+    certificate_id: Option<String>,
+    kms: &Kms,
+) -> Result<Tagged, AliyunError> {
+    match (key_id, secret_name, certificate_id) {
+        (Some(k), None, None) => Ok(Tagged::Key(k)),
+        (None, Some(s), None) => Ok(Tagged::Secret(super::secrets::secret_name(
+            &s,
+            kms.settings(),
+        )?)),
+        (None, None, Some(_)) => Err(Error::SecretNotFound.into()),
+        (None, None, None) => Err(AliyunError::missing("KeyId")),
+        _ => Err(AliyunError::invalid_because(
+            "KeyId",
+            "Give exactly one of KeyId, SecretName and CertificateId.",
+        )),
+    }
+}
+
 params! {
     /// TagResource's parameters.
     pub struct TagResourceRequest {
-        /// The key.
-        key_id: String = "KeyId",
+        /// The key (or give SecretName or CertificateId).
+        key_id: Option<String> = "KeyId",
+        /// The secret.
+        secret_name: Option<String> = "SecretName",
+        /// A certificate (qkms has none).
+        certificate_id: Option<String> = "CertificateId",
         /// The tags to add or replace (at least one).
         tags: Tags = "Tags",
     }
 }
 
-/// TagResource: a key has at most 20 tags.
+/// TagResource: a key or a secret has at most 20 tags.
 ///
 /// # Errors
 /// The Aliyun error to render.
@@ -35,19 +70,26 @@ pub fn tag_resource(req: TagResourceRequest, kms: &Kms) -> Result<Empty, AliyunE
     if req.tags.0.is_empty() {
         return Err(AliyunError::missing("Tags"));
     }
-    kms.tag_key(
-        &wire::key_ref(&req.key_id, kms.settings())?,
-        &req.tags.0,
-        &RULES,
-    )?;
+    match tagged(req.key_id, req.secret_name, req.certificate_id, kms)? {
+        Tagged::Key(k) => {
+            kms.tag_key(&wire::key_ref(&k, kms.settings())?, &req.tags.0, &RULES)?;
+        }
+        Tagged::Secret(name) => {
+            kms.tag_secret(&name, &req.tags.0, super::fields::MAX_TAGS)?;
+        }
+    }
     Ok(Empty {})
 }
 
 params! {
     /// UntagResource's parameters.
     pub struct UntagResourceRequest {
-        /// The key.
-        key_id: String = "KeyId",
+        /// The key (or give SecretName or CertificateId).
+        key_id: Option<String> = "KeyId",
+        /// The secret.
+        secret_name: Option<String> = "SecretName",
+        /// A certificate (qkms has none).
+        certificate_id: Option<String> = "CertificateId",
         /// The tag keys to remove (unknown ones are ignored).
         tag_keys: TagKeys = "TagKeys",
     }
@@ -58,20 +100,27 @@ params! {
 /// # Errors
 /// The Aliyun error to render.
 pub fn untag_resource(req: UntagResourceRequest, kms: &Kms) -> Result<Empty, AliyunError> {
-    kms.untag_key(
-        &wire::key_ref(&req.key_id, kms.settings())?,
-        &req.tag_keys.0,
-        &RULES,
-    )?;
+    match tagged(req.key_id, req.secret_name, req.certificate_id, kms)? {
+        Tagged::Key(k) => {
+            kms.untag_key(&wire::key_ref(&k, kms.settings())?, &req.tag_keys.0, &RULES)?;
+        }
+        Tagged::Secret(name) => {
+            kms.untag_secret(&name, &req.tag_keys.0)?;
+        }
+    }
     Ok(Empty {})
 }
 
-/// One tag of a key.
+/// One tag of a key or secret.
 #[derive(Debug, Clone, Serialize, JsonSchema)]
 #[serde(rename_all = "PascalCase")]
 pub struct ListedTag {
-    /// The key it is on.
-    pub key_id: String,
+    /// The key it is on (key tags).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub key_id: Option<String>,
+    /// The secret it is on (secret tags).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub secret_name: Option<String>,
     /// The tag's key.
     pub tag_key: String,
     /// Its value.
@@ -90,8 +139,20 @@ pub struct TagList {
 #[derive(Debug, Clone, Serialize, JsonSchema)]
 #[serde(rename_all = "PascalCase")]
 pub struct ListResourceTagsResponse {
-    /// The tags of the key.
+    /// The tags of the key or secret.
     pub tags: TagList,
+}
+
+params! {
+    /// ListResourceTags' parameters.
+    pub struct ListResourceTagsRequest {
+        /// The key (or give SecretName or CertificateId).
+        key_id: Option<String> = "KeyId",
+        /// The secret.
+        secret_name: Option<String> = "SecretName",
+        /// A certificate (qkms has none).
+        certificate_id: Option<String> = "CertificateId",
+    }
 }
 
 /// ListResourceTags.
@@ -99,17 +160,27 @@ pub struct ListResourceTagsResponse {
 /// # Errors
 /// The Aliyun error to render.
 pub fn list_resource_tags(
-    req: KeyIdRequest,
+    req: ListResourceTagsRequest,
     kms: &Kms,
 ) -> Result<ListResourceTagsResponse, AliyunError> {
-    let key = kms.describe_key(&wire::key_ref(&req.key_id, kms.settings())?)?;
-    let tag = key
-        .tags
-        .iter()
+    let (tags, key_id, secret_name) =
+        match tagged(req.key_id, req.secret_name, req.certificate_id, kms)? {
+            Tagged::Key(k) => {
+                let key = kms.describe_key(&wire::key_ref(&k, kms.settings())?)?;
+                (key.tags, Some(key.key_id), None)
+            }
+            Tagged::Secret(name) => {
+                let secret = kms.describe_secret(&name)?;
+                (secret.tags, None, Some(secret.name))
+            }
+        };
+    let tag = tags
+        .into_iter()
         .map(|(k, v)| ListedTag {
-            key_id: key.key_id.clone(),
-            tag_key: k.clone(),
-            tag_value: v.clone(),
+            key_id: key_id.clone(),
+            secret_name: secret_name.clone(),
+            tag_key: k,
+            tag_value: v,
         })
         .collect();
     Ok(ListResourceTagsResponse {
@@ -371,11 +442,11 @@ pub fn list_tag_resources(
 
 crate::protocol::family!($ tags_actions {
     TagResource(tags::TagResourceRequest => keys::Empty) = tags::tag_resource,
-        blocking, [], "Adds or replaces tags of a key.";
+        blocking, [], "Adds or replaces tags of a key or a secret.";
     UntagResource(tags::UntagResourceRequest => keys::Empty) = tags::untag_resource,
-        blocking, [], "Removes tags from a key.";
-    ListResourceTags(keys::KeyIdRequest => tags::ListResourceTagsResponse) = tags::list_resource_tags,
-        blocking, [], "Lists the tags of a key.";
+        blocking, [], "Removes tags from a key or a secret.";
+    ListResourceTags(tags::ListResourceTagsRequest => tags::ListResourceTagsResponse) = tags::list_resource_tags,
+        blocking, [], "Lists the tags of a key or a secret.";
     TagResources(tags::TagResourcesRequest => keys::Empty) = tags::tag_resources,
         blocking, [], "Adds or replaces tags of several keys at once.";
     UntagResources(tags::UntagResourcesRequest => keys::Empty) = tags::untag_resources,

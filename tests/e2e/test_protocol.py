@@ -292,11 +292,11 @@ def test_missing_required_parameter(server):
 
 
 @pytest.mark.parametrize("fmt", ["JSON", "XML"])
-def test_body_over_64k(server, fmt):
-    resp = v1_call(server, "ListKeys", fmt=fmt, body_params={"Pad": "x" * (64 * 1024 + 10)})
+def test_body_over_128k(server, fmt):
+    resp = v1_call(server, "ListKeys", fmt=fmt, body_params={"Pad": "x" * (128 * 1024 + 10)})
     if fmt == "JSON":
         body = assert_json_error(resp, 400, "InvalidParameter")
-        assert "65536" in body["Message"] or "64" in body["Message"], body
+        assert "131072" in body["Message"], body
     else:
         assert_xml_error(resp, 400, "InvalidParameter")
 
