@@ -61,7 +61,7 @@ fn when_cached<Req: crypto::HotKey>(req: &Req, kms: &Kms) -> bool {
 }
 
 gather! {
-    [fields: FromInput, error: AwsError, prepared: Prepared<AwsError>,
+    [permission: "kms", fields: FromInput, error: AwsError, prepared: Prepared<AwsError>,
     input: (input: &Input, kms: &Kms, scope: Scope);]
     []
     keys_actions, rotation_actions, aliases_actions, tags_actions, import_actions, crypto_actions,
@@ -77,7 +77,12 @@ mod tests {
     #[test]
     fn the_catalogue_is_consistent() {
         let specs: Vec<_> = Action::ALL.iter().map(|a| a.spec()).collect();
-        crate::openapi::check_catalogue("Operation", &specs, include_str!("../../README.md"));
+        crate::openapi::check_catalogue(
+            "Operation",
+            "kms",
+            &specs,
+            include_str!("../../README.md"),
+        );
         for a in Action::ALL {
             assert_eq!(Action::parse(a.spec().name), Some(*a));
         }

@@ -54,6 +54,21 @@ closed_enum! {
         NotAuthorized = "NotAuthorizedException" => 400,
         /// The request is not allowed (a browser origin outside the CORS policy).
         AccessDenied = "AccessDeniedException" => 400,
+        /// Secrets Manager: no such secret, version or stage.
+        ResourceNotFound = "ResourceNotFoundException" => 400,
+        /// Secrets Manager: a parameter value is not valid.
+        InvalidParameter = "InvalidParameterException" => 400,
+        /// Secrets Manager: the request is not valid in the secret's state (pending
+        /// deletion, no rotation function).
+        InvalidRequest = "InvalidRequestException" => 400,
+        /// Secrets Manager: the secret, or the version with another value, exists.
+        ResourceExists = "ResourceExistsException" => 400,
+        /// Secrets Manager: the KMS key cannot encrypt the new value.
+        EncryptionFailure = "EncryptionFailure" => 400,
+        /// Secrets Manager: the KMS key cannot decrypt the stored value.
+        DecryptionFailure = "DecryptionFailure" => 400,
+        /// Secrets Manager: something broke inside (details in the log only).
+        InternalServiceError = "InternalServiceError" => 500,
         /// A value breaks a constraint.
         Validation = "ValidationException" => 400,
         /// The body is not JSON, or a member has the wrong type.
@@ -161,12 +176,109 @@ impl AwsError {
         )
     }
 
+    /// Maps a domain error of a Secrets Manager operation; `secret` names the secret the
+    /// request was about. Key errors become Encryption/DecryptionFailure, as the service
+    /// reports a KMS failure.
+    #[must_use]
+    pub fn from_secrets(e: Error, secret: &str) -> Self {
+        use Exception as X;
+        match e {
+            Error::SecretNotFound | Error::SecretVersionNotFound => Self::new(
+                X::ResourceNotFound,
+                "Secrets Manager can't find the specified secret.",
+            ),
+            Error::SecretExists => Self::new(
+                X::ResourceExists,
+                format!("The operation failed because the secret {secret} already exists."),
+            ),
+            Error::SecretVersionExists => Self::new(
+                X::ResourceExists,
+                "You can't modify an existing version, you can only create a new version.",
+            ),
+            Error::SecretDeleted => Self::new(
+                X::InvalidRequest,
+                "You can't perform this operation on the secret because it was marked for deletion.",
+            ),
+            Error::SecretNotDeleted => Self::new(
+                X::InvalidRequest,
+                "You can't restore a secret that is not marked for deletion.",
+            ),
+            Error::RotationNotConfigured => Self::new(
+                X::InvalidRequest,
+                "No Lambda rotation function ARN is associated with this secret.",
+            ),
+            Error::SecretKey { writing, cause } => Self::secret_key(writing, *cause),
+            Error::InvalidParameter { name, reason } => {
+                Self::new(X::InvalidParameter, format!("{name}: {reason}"))
+            }
+            Error::LimitExceeded(why) => Self::new(X::LimitExceeded, format!("{why}.")),
+            Error::TooManyTags { max } => Self::new(
+                X::LimitExceeded,
+                format!("A secret can have at most {max} tags."),
+            ),
+            Error::MalformedPolicy(reason) => Self::new(
+                X::MalformedPolicyDocument,
+                format!("The resource policy is not a valid policy document: {reason}."),
+            ),
+            Error::PolicyTooLarge { max } => Self::new(
+                X::LimitExceeded,
+                format!("A resource policy has at most {max} bytes."),
+            ),
+            Error::Internal(source) => {
+                tracing::error!(detail = %source, "internal failure");
+                Self::new(
+                    X::InternalServiceError,
+                    "An error occurred on the server side.",
+                )
+            }
+            other => Self::from_service(other, secret),
+        }
+    }
+
+    fn secret_key(writing: bool, cause: Error) -> Self {
+        use Exception as X;
+        let why = match &cause {
+            Error::IncompatibleUsage(why) => {
+                return Self::new(X::InvalidParameter, format!("KmsKeyId: {why}."));
+            }
+            Error::KeyNotFound | Error::AliasNotFound => "the KMS key does not exist".to_owned(),
+            Error::Unusable(Unusable::Disabled) => "the KMS key is disabled".to_owned(),
+            Error::Unusable(Unusable::PendingDeletion) => {
+                "the KMS key is pending deletion".to_owned()
+            }
+            Error::Unusable(Unusable::NoMaterial) => "the KMS key has no key material".to_owned(),
+            other => other.to_string(),
+        };
+        if writing {
+            Self::new(
+                X::EncryptionFailure,
+                format!("Secrets Manager can't encrypt the secret value with the KMS key: {why}."),
+            )
+        } else {
+            Self::new(
+                X::DecryptionFailure,
+                format!(
+                    "Secrets Manager can't decrypt the protected secret text using the provided KMS key: {why}."
+                ),
+            )
+        }
+    }
+
     /// Maps a domain error, exhaustively; `arn` names the key (or alias) the request was
     /// about, and every message is worded from the error alone.
     #[must_use]
     pub fn from_service(e: Error, arn: &str) -> Self {
         use Exception as X;
         match e {
+            // Only Secrets Manager operations meet these.
+            e @ (Error::SecretNotFound
+            | Error::SecretExists
+            | Error::SecretDeleted
+            | Error::SecretNotDeleted
+            | Error::SecretVersionNotFound
+            | Error::SecretVersionExists
+            | Error::RotationNotConfigured
+            | Error::SecretKey { .. }) => Self::from_secrets(e, arn),
             Error::KeyNotFound => Self::new(X::NotFound, format!("Key '{arn}' does not exist")),
             Error::AliasNotFound => Self::new(X::NotFound, format!("Alias {arn} is not found.")),
             Error::KeyVersionNotFound | Error::InvalidCiphertext => Self::new(
@@ -275,7 +387,11 @@ mod tests {
     #[test]
     fn only_internal_faults_are_5xx_and_none_is_retried_as_throttling() {
         for x in Exception::ALL {
-            assert_eq!(x.status() >= 500, *x == Exception::KmsInternal, "{x:?}");
+            assert_eq!(
+                x.status() >= 500,
+                matches!(x, Exception::KmsInternal | Exception::InternalServiceError),
+                "{x:?}"
+            );
             assert!(x.status() != 429);
             assert_eq!(
                 x.as_str().contains("Throttl") || x.as_str().starts_with("LimitExceeded"),

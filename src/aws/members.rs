@@ -314,6 +314,13 @@ impl Member for Bool {
     }
 }
 
+/// A boolean whose absence the caller tells apart (`Option<bool>`).
+impl Read for bool {
+    fn read(value: &Value, name: &'static str) -> Result<Self, AwsError> {
+        value.as_bool().ok_or_else(|| wrong_type(name, "a boolean"))
+    }
+}
+
 /// A timestamp: epoch seconds as any JSON number, or an ISO 8601 string.
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct Timestamp(pub f64);

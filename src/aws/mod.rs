@@ -26,6 +26,7 @@ pub mod members;
 pub mod openapi;
 pub mod policy;
 pub mod rotation;
+pub mod secrets;
 pub mod sigv4;
 pub mod tags;
 pub mod usage;
@@ -66,10 +67,51 @@ pub const RULES: Rules = Rules {
 #[derive(Debug, Clone, Copy, Default)]
 pub struct Aws;
 
+/// An operation of either service this protocol answers.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Op {
+    /// KMS (`TrentService.<Op>`).
+    Kms(Action),
+    /// Secrets Manager (`secretsmanager.<Op>`).
+    Secrets(secrets::catalogue::Action),
+}
+
+impl Op {
+    /// The catalogue entry.
+    #[must_use]
+    pub fn spec(self) -> crate::protocol::Spec {
+        match self {
+            Self::Kms(a) => a.spec(),
+            Self::Secrets(a) => a.spec(),
+        }
+    }
+
+    /// The SigV4 service its requests are signed for.
+    #[must_use]
+    pub const fn service(self) -> &'static str {
+        match self {
+            Self::Kms(_) => "kms",
+            Self::Secrets(_) => "secretsmanager",
+        }
+    }
+
+    fn prepare(
+        self,
+        input: &Input,
+        kms: &crate::service::Kms,
+        scope: Scope,
+    ) -> Result<crate::protocol::Prepared<AwsError>, AwsError> {
+        match self {
+            Self::Kms(a) => a.prepare(input, kms, scope),
+            Self::Secrets(a) => a.prepare(input, kms, scope),
+        }
+    }
+}
+
 /// An authenticated request: the operation, its body, who signed it and where.
 #[derive(Debug)]
 pub struct Verified {
-    action: Action,
+    action: Op,
     input: Input,
     caller: Caller,
     region: String,
@@ -112,19 +154,23 @@ fn sigv4_error(e: SigV4Error) -> AwsError {
     }
 }
 
-/// Parses `TrentService.<Op>`.
-fn operation(target: &str) -> Result<Action, AwsError> {
-    target
-        .strip_prefix("TrentService.")
-        .and_then(Action::parse)
-        .ok_or_else(|| {
-            AwsError::new(
-                Exception::UnknownOperation,
-                format!(
-                    "The operation {target:?} is not supported; X-Amz-Target must be TrentService.<Operation>."
-                ),
-            )
-        })
+/// Parses `TrentService.<Op>` or `secretsmanager.<Op>`.
+fn operation(target: &str) -> Result<Op, AwsError> {
+    let op = if let Some(name) = target.strip_prefix("TrentService.") {
+        Action::parse(name).map(Op::Kms)
+    } else if let Some(name) = target.strip_prefix("secretsmanager.") {
+        secrets::catalogue::Action::parse(name).map(Op::Secrets)
+    } else {
+        None
+    };
+    op.ok_or_else(|| {
+        AwsError::new(
+            Exception::UnknownOperation,
+            format!(
+                "The operation {target:?} is not supported; X-Amz-Target must be TrentService.<Operation> or secretsmanager.<Operation>."
+            ),
+        )
+    })
 }
 
 impl Protocol for Aws {
@@ -195,6 +241,16 @@ impl Protocol for Aws {
             )
         })?;
         let action = operation(target)?;
+        // The signature covers the target, and its scope must be the target's service.
+        if verified.service != action.service() {
+            return Err(AwsError::new(
+                Exception::InvalidSignature,
+                format!(
+                    "Credential should be scoped to correct service: '{}'.",
+                    action.service()
+                ),
+            ));
+        }
         let input = Input::parse(&body)?;
         Ok(Verified {
             action,

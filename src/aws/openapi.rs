@@ -1,8 +1,10 @@
-//! The OpenAPI 3.1 document of the AWS dialect, generated from the catalogue: one
-//! operation per TrentService operation at `/#TrentService.<Op>` (see `crate::openapi`
-//! for why), with the `X-Amz-Target` header it requires, its JSON 1.1 body (from the
-//! request type's schema), its answer (from the response type's schema) and its
-//! exceptions by status.
+//! The OpenAPI 3.1 document of the AWS dialect, generated from both catalogues: one
+//! operation per TrentService operation at `/#TrentService.<Op>` and per Secrets Manager
+//! operation at `/#secretsmanager.<Op>` (see `crate::openapi` for why), with the
+//! `X-Amz-Target` header it requires, its JSON 1.1 body (from the request type's schema),
+//! its answer (from the response type's schema) and its exceptions by status. Secrets
+//! Manager operations are tagged `secretsmanager/<family>`, so its families stay apart from
+//! KMS's of the same name.
 
 use std::collections::BTreeMap;
 
@@ -11,6 +13,7 @@ use serde_json::{Map, Value, json};
 use super::CONTENT_TYPE;
 use super::catalogue::Action;
 use super::error::Exception;
+use super::secrets::catalogue::Action as SecretsAction;
 use crate::openapi;
 use crate::protocol::Spec;
 
@@ -51,7 +54,29 @@ fn errors() -> Map<String, Value> {
         .collect()
 }
 
-fn operation(spec: &Spec, generator: &mut schemars::SchemaGenerator) -> Value {
+/// The `X-Amz-Target` prefix of KMS operations.
+const KMS_TARGET: &str = "TrentService";
+/// The `X-Amz-Target` prefix of Secrets Manager operations.
+const SECRETS_TARGET: &str = "secretsmanager";
+
+fn secrets_tag(family: &str) -> String {
+    format!("{SECRETS_TARGET}/{family}")
+}
+
+fn kms_operation(spec: &Spec, generator: &mut schemars::SchemaGenerator) -> Value {
+    operation(spec, generator, KMS_TARGET, spec.family.to_owned())
+}
+
+fn secrets_operation(spec: &Spec, generator: &mut schemars::SchemaGenerator) -> Value {
+    operation(spec, generator, SECRETS_TARGET, secrets_tag(spec.family))
+}
+
+fn operation(
+    spec: &Spec,
+    generator: &mut schemars::SchemaGenerator,
+    prefix: &str,
+    tag: String,
+) -> Value {
     let request = openapi::request_schema(spec, generator);
     let response = openapi::object((spec.response)(generator));
     let mut responses = Map::new();
@@ -64,11 +89,11 @@ fn operation(spec: &Spec, generator: &mut schemars::SchemaGenerator) -> Value {
         }),
     );
     responses.extend(errors());
-    let target = format!("TrentService.{}", spec.name);
+    let target = format!("{prefix}.{}", spec.name);
     let mut op = json!({
         "operationId": spec.name,
         "summary": spec.description,
-        "tags": [spec.family],
+        "tags": [tag],
         "parameters": [{
             "name": "X-Amz-Target",
             "in": "header",
@@ -92,26 +117,40 @@ fn operation(spec: &Spec, generator: &mut schemars::SchemaGenerator) -> Value {
 /// The document.
 #[must_use]
 pub fn document() -> Value {
-    let paths = openapi::paths(
+    let mut paths = openapi::paths(
         Action::ALL.iter().map(|a| a.spec()),
-        "/#TrentService.",
-        operation,
+        &format!("/#{KMS_TARGET}."),
+        kms_operation,
     );
+    paths.extend(openapi::paths(
+        SecretsAction::ALL.iter().map(|a| a.spec()),
+        &format!("/#{SECRETS_TARGET}."),
+        secrets_operation,
+    ));
     let security = json!({
         "SigV4": {
             "type": "apiKey",
             "in": "header",
             "name": "Authorization",
-            "description": "AWS Signature Version 4 (AWS4-HMAC-SHA256) for service kms, in any region (ARNs name the region of the signature), with X-Amz-Date within 15 minutes and X-Amz-Target signed.",
+            "description": "AWS Signature Version 4 (AWS4-HMAC-SHA256) for service kms (TrentService operations) or secretsmanager (secretsmanager operations), in any region (ARNs name the region of the signature), with X-Amz-Date within 15 minutes and X-Amz-Target signed.",
         },
     });
-    let families = openapi::families(Action::ALL.iter().map(|a| a.spec()));
+    let mut families: Vec<String> = openapi::families(Action::ALL.iter().map(|a| a.spec()))
+        .into_iter()
+        .map(str::to_owned)
+        .collect();
+    families.extend(
+        openapi::families(SecretsAction::ALL.iter().map(|a| a.spec()))
+            .into_iter()
+            .map(secrets_tag),
+    );
+    let tags: Vec<&str> = families.iter().map(String::as_str).collect();
     openapi::document(
-        "qkms: AWS KMS API (JSON 1.1, TrentService)",
+        "qkms: AWS KMS and Secrets Manager APIs (JSON 1.1, TrentService and secretsmanager)",
         "Every operation is POST / with Content-Type application/x-amz-json-1.1 and the X-Amz-Target header naming it; the path's fragment only tells the operations apart in this document.",
         security,
         paths,
-        &families,
+        &tags,
     )
 }
 
@@ -119,24 +158,47 @@ pub fn document() -> Value {
 mod tests {
     use super::*;
 
-    /// Every catalogue operation is an operation of the document, with exactly its own
-    /// members, and the document has nothing else.
+    /// Every operation of both catalogues is an operation of the document, with exactly its
+    /// own members, target and tag, and the document has nothing else.
     #[test]
     fn the_document_is_the_catalogue() {
         let doc = document();
         let paths = doc["paths"].as_object().unwrap();
         let mut found: Vec<&String> = paths.keys().collect();
         found.sort();
-        let mut expected: Vec<String> = Action::ALL
+        let specs: Vec<(&str, Spec)> = Action::ALL
             .iter()
-            .map(|a| format!("/#TrentService.{}", a.as_str()))
+            .map(|a| (KMS_TARGET, a.spec()))
+            .chain(
+                SecretsAction::ALL
+                    .iter()
+                    .map(|a| (SECRETS_TARGET, a.spec())),
+            )
+            .collect();
+        let mut expected: Vec<String> = specs
+            .iter()
+            .map(|(prefix, s)| format!("/#{prefix}.{}", s.name))
             .collect();
         expected.sort();
         assert_eq!(found, expected.iter().collect::<Vec<_>>());
-        for action in Action::ALL {
-            let spec = action.spec();
-            let op = &paths[&format!("/#TrentService.{}", spec.name)]["post"];
+        let tags: Vec<&str> = doc["tags"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|t| t["name"].as_str().unwrap())
+            .collect();
+        for (prefix, spec) in &specs {
+            let op = &paths[&format!("/#{prefix}.{}", spec.name)]["post"];
             assert_eq!(op["operationId"], spec.name);
+            assert_eq!(
+                op["parameters"][0]["schema"]["enum"][0],
+                format!("{prefix}.{}", spec.name)
+            );
+            assert!(
+                tags.contains(&op["tags"][0].as_str().unwrap()),
+                "{}",
+                spec.name
+            );
             let body = &op["requestBody"]["content"][CONTENT_TYPE]["schema"];
             let members: Vec<&String> = body["properties"].as_object().unwrap().keys().collect();
             let want: Vec<String> = spec.fields.iter().map(|f| f.name.to_owned()).collect();

@@ -40,6 +40,8 @@ pub struct Verified {
     pub caller: Caller,
     /// Region from the credential scope.
     pub region: String,
+    /// Service from the credential scope (one of [`SERVICES`]).
+    pub service: String,
 }
 
 fn header<'a>(headers: &'a HeaderMap, name: &str) -> Option<&'a str> {
@@ -50,9 +52,14 @@ fn header<'a>(headers: &'a HeaderMap, name: &str) -> Option<&'a str> {
 /// operation it runs. (`x-amz-security-token` too, when the request carries one.)
 pub const REQUIRED_SIGNED: &[&str] = &["host", "x-amz-date", "x-amz-target"];
 
-/// The scope must be for KMS, in a region that is a plain name (it goes into ARNs).
+/// Services whose requests this server answers (the scope names one; the protocol checks
+/// that the operation belongs to it).
+pub const SERVICES: [&str; 2] = ["kms", "secretsmanager"];
+
+/// The scope must be for KMS or Secrets Manager, in a region that is a plain name (it goes
+/// into ARNs).
 fn check_scope(region: &str, service: &str) -> Result<(), SigV4Error> {
-    if service != "kms" {
+    if !SERVICES.contains(&service) {
         return Err(SigV4Error::Mismatch(
             "Credential should be scoped to correct service: 'kms'.".into(),
         ));
@@ -203,6 +210,7 @@ pub fn verify(
             access_key_id: (*access_key_id).to_owned(),
         },
         region: (*region).to_owned(),
+        service: (*service).to_owned(),
     })
 }
 
