@@ -36,7 +36,9 @@ fn fields(v: impl Serialize) -> Result<Map<String, Value>, AwsError> {
     to_fields(v).map_err(|e| AwsError::internal(&e))
 }
 
-fn prepare<Req, Resp>(
+/// Parses an operation's typed request and wraps its handler (shared with the Secrets
+/// Manager catalogue).
+pub(crate) fn prepare<Req, Resp>(
     (input, kms, scope): (&Input, &Kms, Scope),
     inline: fn(&Req, &Kms) -> bool,
     handler: fn(Req, &Kms, &Scope) -> Result<Resp, AwsError>,
@@ -52,7 +54,8 @@ where
     })
 }
 
-fn never<Req>(_: &Req, _: &Kms) -> bool {
+/// Never inline.
+pub(crate) fn never<Req>(_: &Req, _: &Kms) -> bool {
     false
 }
 

@@ -2,7 +2,7 @@
 raw SigV4 requests; one store shared with the Aliyun secrets actions.
 
 The authority for member names, shapes and exception names is the botocore
-`secretsmanager` service model; behaviour follows /work/secrets-contract.md."""
+`secretsmanager` service model; behaviour follows the README's Secrets section."""
 
 from __future__ import annotations
 

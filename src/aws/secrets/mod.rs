@@ -22,18 +22,17 @@ use base64::Engine as _;
 use base64::engine::general_purpose::STANDARD as B64;
 use schemars::{JsonSchema, Schema, SchemaGenerator, json_schema};
 use serde::Serialize;
-use serde_json::{Map, Value};
+use serde_json::Value;
 
 use self::manage::manage_actions;
 use self::random::random_actions;
 use self::rotation::rotation_actions;
 use self::values::values_actions;
 use super::error::{AwsError, Exception};
-use super::members::{Blob, FromInput, Input, Member, Read, Str, StringList, required};
+use super::members::{Blob, Input, Member, Read, Str, StringList, required};
 use super::wire::{AnyKey, Scope};
 use crate::crypto::SecretBytes;
 use crate::model::{KeyRef, SecretDataType, SecretRecord, Stage};
-use crate::protocol::{Prepared, to_fields};
 use crate::service::{Error, Kms, SecretRules, SecretValue};
 
 /// Secrets Manager's choices among the service's secret rules.
@@ -475,34 +474,11 @@ pub fn token_offset(token: Option<&Str<1, 4096>>) -> Result<usize, AwsError> {
         .ok_or_else(|| invalid("The NextToken is not valid."))
 }
 
-fn fields(v: impl Serialize) -> Result<Map<String, Value>, AwsError> {
-    to_fields(v).map_err(|e| AwsError::internal(&e))
-}
-
-fn prepare<Req, Resp>(
-    (input, kms, scope): (&Input, &Kms, Scope),
-    inline: fn(&Req, &Kms) -> bool,
-    handler: fn(Req, &Kms, &Scope) -> Result<Resp, AwsError>,
-) -> Result<Prepared<AwsError>, AwsError>
-where
-    Req: FromInput + Send + 'static,
-    Resp: Serialize + 'static,
-{
-    let req = Req::from_input(input)?;
-    Ok(Prepared {
-        inline: inline(&req, kms),
-        work: Box::new(move |kms| fields(handler(req, kms, &scope)?)),
-    })
-}
-
-fn never<Req>(_: &Req, _: &Kms) -> bool {
-    false
-}
-
 /// The catalogue of Secrets Manager operations (`Action`), gathered from the families.
 pub mod catalogue {
     use super::{manage, random, rotation, values};
-    use super::{manage_actions, never, prepare, random_actions, rotation_actions, values_actions};
+    use super::{manage_actions, random_actions, rotation_actions, values_actions};
+    use crate::aws::catalogue::{never, prepare};
     use crate::aws::error::AwsError;
     use crate::aws::members::{FromInput, Input};
     use crate::aws::wire::Scope;
@@ -560,7 +536,7 @@ mod tests {
     }
 
     /// Runs one handler on a JSON body, as the catalogue does.
-    fn call<Req: FromInput, Resp: Serialize>(
+    fn call<Req: crate::aws::members::FromInput, Resp: Serialize>(
         kms: &Kms,
         scope: &Scope,
         handler: fn(Req, &Kms, &Scope) -> Result<Resp, AwsError>,
@@ -568,7 +544,8 @@ mod tests {
     ) -> Result<Value, AwsError> {
         let input = Input::parse(body.to_string().as_bytes())?;
         let resp = handler(Req::from_input(&input)?, kms, scope)?;
-        Ok(Value::Object(fields(resp)?))
+        let fields = crate::protocol::to_fields(resp).map_err(|e| AwsError::internal(&e))?;
+        Ok(Value::Object(fields))
     }
 
     fn code(r: Result<Value, AwsError>) -> Exception {
