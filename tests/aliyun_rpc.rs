@@ -382,7 +382,7 @@ async fn methods_paths_and_body_limits() {
         (r.status, code(&r).as_str()),
         (404, "InvalidAction.NotFound")
     );
-    let big = vec![b'a'; 70 * 1024];
+    let big = vec![b'a'; qkms::protocol::MAX_BODY + 1];
     let r = send(
         &st,
         TestRequest::post()
