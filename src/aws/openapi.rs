@@ -90,8 +90,15 @@ fn operation(
     );
     responses.extend(errors());
     let target = format!("{prefix}.{}", spec.name);
+    // Operation IDs are unique in a document: KMS keeps the bare names (the explorer's),
+    // Secrets Manager's carry their target prefix (both services have TagResource).
+    let id = if prefix == KMS_TARGET {
+        spec.name.to_owned()
+    } else {
+        target.clone()
+    };
     let mut op = json!({
-        "operationId": spec.name,
+        "operationId": id,
         "summary": spec.description,
         "tags": [tag],
         "parameters": [{
@@ -189,7 +196,12 @@ mod tests {
             .collect();
         for (prefix, spec) in &specs {
             let op = &paths[&format!("/#{prefix}.{}", spec.name)]["post"];
-            assert_eq!(op["operationId"], spec.name);
+            let id = if *prefix == KMS_TARGET {
+                spec.name.to_owned()
+            } else {
+                format!("{prefix}.{}", spec.name)
+            };
+            assert_eq!(op["operationId"], id);
             assert_eq!(
                 op["parameters"][0]["schema"]["enum"][0],
                 format!("{prefix}.{}", spec.name)

@@ -7,10 +7,22 @@ import { aliyunAcs, aliyunDate, aliyunV1, amzDate, awsSigV4, canonicalQuery, non
 /** The page's shared state: the OpenAPI documents, the dialect, the history. */
 export const state = { docs: {}, dialect: 'aliyun', history: [], last: null, onRefill: () => {} };
 
+/**
+ * The operations of a dialect's document the page can call: every Aliyun action, and the
+ * AWS document's KMS operations (`/#TrentService.X`; its Secrets Manager operations, under
+ * `/#secretsmanager.X`, are for SDKs and tools, not this page).
+ */
+export function callable(dialect) {
+  const doc = state.docs[dialect];
+  if (!doc) return [];
+  return Object.entries(doc.paths)
+    .filter(([path]) => dialect !== 'aws' || path.startsWith('/#TrentService.'))
+    .map(([, p]) => p.post);
+}
+
 /** The operation object of an action in a dialect's OpenAPI document, or undefined. */
 export function operation(dialect, name) {
-  const doc = state.docs[dialect];
-  return doc && Object.values(doc.paths).map((p) => p.post).find((o) => o.operationId === name);
+  return callable(dialect).find((o) => o.operationId === name);
 }
 
 /** The members of an action that hold secrets (never kept, never put in a link). */

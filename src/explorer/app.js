@@ -2,7 +2,7 @@
 // here (sign.js, through api.js), and the exchange shown as it happened. Every server string
 // is rendered as text, never as HTML. Credentials stay in memory unless "remember for this
 // tab" puts them in sessionStorage; never in localStorage, the URL, the history or a snippet.
-import { buildRequest, call, credentials, operation, showInspector, state, withoutSecrets } from './api.js';
+import { buildRequest, call, callable, credentials, operation, showInspector, state, withoutSecrets } from './api.js';
 import { $, el, fromBase64, fromHex, toBase64 } from './dom.js';
 import { showErrors } from './errors.js';
 import { initExport } from './export.js';
@@ -25,9 +25,7 @@ const form = { current: null, fields: [] };
 // ---- operations from the documents
 
 function operations(dialect) {
-  const doc = state.docs[dialect];
-  if (!doc) return [];
-  return Object.values(doc.paths).map((p) => p.post).sort((a, b) => a.operationId.localeCompare(b.operationId));
+  return callable(dialect).sort((a, b) => a.operationId.localeCompare(b.operationId));
 }
 
 function fieldSpecs(dialect, op) {
