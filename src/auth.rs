@@ -3,40 +3,64 @@
 
 use std::collections::{HashMap, VecDeque};
 use std::hash::{BuildHasher as _, RandomState};
-use std::sync::Mutex;
+use std::sync::{Arc, Mutex};
 
 use crate::crypto::SecretBytes;
+use crate::service::Principal;
 
 /// How far a request's timestamp may be from the server's real clock: ±15 minutes.
 pub const MAX_SKEW_SECS: i64 = 15 * 60;
 
-/// Access key pairs.
+/// Access key pairs, each of one principal.
 #[derive(Debug, Clone, Default)]
 pub struct Credentials {
-    keys: HashMap<String, SecretBytes>,
+    keys: HashMap<String, (SecretBytes, Arc<Principal>)>,
 }
 
 impl Credentials {
-    /// Builds the set from `(id, secret)` pairs.
+    /// Builds the set from `(id, secret)` pairs, all of the default account's root.
     #[must_use]
     pub fn new(pairs: impl IntoIterator<Item = (String, SecretBytes)>) -> Self {
+        let root = Arc::new(Principal::default_root());
+        Self::of_principals(pairs.into_iter().map(|(id, s)| (id, s, root.clone())))
+    }
+
+    /// Builds the set from `(id, secret, principal)`.
+    #[must_use]
+    pub fn of_principals(
+        entries: impl IntoIterator<Item = (String, SecretBytes, Arc<Principal>)>,
+    ) -> Self {
         Self {
-            keys: pairs.into_iter().collect(),
+            keys: entries
+                .into_iter()
+                .map(|(id, secret, principal)| (id, (secret, principal)))
+                .collect(),
         }
     }
 
     /// The secret of an access key ID.
     #[must_use]
     pub fn secret(&self, access_key_id: &str) -> Option<&SecretBytes> {
-        self.keys.get(access_key_id)
+        self.keys.get(access_key_id).map(|(s, _)| s)
+    }
+
+    /// The caller an access key ID stands for.
+    #[must_use]
+    pub fn caller(&self, access_key_id: &str) -> Option<Caller> {
+        self.keys.get(access_key_id).map(|(_, p)| Caller {
+            access_key_id: access_key_id.to_owned(),
+            principal: p.clone(),
+        })
     }
 }
 
 /// The authenticated caller of a request.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone)]
 pub struct Caller {
     /// The access key ID that signed the request.
     pub access_key_id: String,
+    /// Whose key it is.
+    pub principal: Arc<Principal>,
 }
 
 const SHARDS: usize = 16;
@@ -70,6 +94,21 @@ impl NonceCache {
             hasher: RandomState::new(),
             per_shard: (capacity / SHARDS).max(1),
         }
+    }
+
+    /// Nonces remembered now.
+    #[must_use]
+    pub fn len(&self) -> usize {
+        self.shards
+            .iter()
+            .map(|s| s.lock().map_or(0, |s| s.seen.len()))
+            .sum()
+    }
+
+    /// True when no nonce is remembered.
+    #[must_use]
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
     }
 
     /// Records `nonce` of `access_key_id` at real time `now`; returns false if it was

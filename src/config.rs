@@ -44,6 +44,35 @@ pub enum Command {
     Check(CheckArgs),
     /// Print a dialect's OpenAPI 3.1 document (as served at /openapi/<dialect>.json).
     Openapi(OpenapiArgs),
+    /// Audit log tools (`qkms audit verify FILE`).
+    Audit(AuditArgs),
+}
+
+/// `qkms audit`.
+#[derive(Debug, Args)]
+pub struct AuditArgs {
+    /// What to do.
+    #[command(subcommand)]
+    pub command: AuditCommand,
+}
+
+/// Subcommands of `qkms audit`.
+#[derive(Debug, Subcommand)]
+pub enum AuditCommand {
+    /// Check the hash chain of an audit log (and of its rotated files `FILE.1` …); report
+    /// the first altered, removed or reordered record and exit non-zero.
+    Verify(AuditVerifyArgs),
+}
+
+/// Flags of `qkms audit verify`.
+#[derive(Debug, Args)]
+pub struct AuditVerifyArgs {
+    /// The live audit log file.
+    pub file: PathBuf,
+    /// Data directory whose root key wrote the log [default: ./qkms-data]; or give the key
+    /// in `QKMS_ROOT_KEY`.
+    #[arg(long, env = "QKMS_DATA_DIR")]
+    pub data_dir: Option<PathBuf>,
 }
 
 /// Flags of `qkms openapi`.
@@ -136,6 +165,23 @@ pub struct ServeArgs {
     /// Access key pair `ID:SECRET`; repeat for several (comma-separated in the environment).
     #[arg(long = "access-key", env = "QKMS_ACCESS_KEY", value_delimiter = ',')]
     pub access_keys: Vec<String>,
+    /// A principal `NAME[@ACCOUNT]=ID:SECRET` whose requests its identity policies decide
+    /// (none: it may do nothing); repeat for several keys or principals.
+    #[arg(long = "principal", env = "QKMS_PRINCIPAL", value_delimiter = ',')]
+    pub principals: Vec<String>,
+    /// An identity policy `NAME=JSON` or `NAME=FILE` of a `--principal`; repeatable.
+    #[arg(long = "principal-policy", env = "QKMS_PRINCIPAL_POLICY")]
+    pub principal_policies: Vec<String>,
+    /// The AWS dialect's name of the default region, whose keys both dialects share
+    /// [default: us-east-1].
+    #[arg(long, env = "QKMS_AWS_REGION")]
+    pub aws_region: Option<String>,
+    /// Write the audit log (one hash-chained JSON line per request) to this file.
+    #[arg(long, env = "QKMS_AUDIT_LOG")]
+    pub audit_log: Option<PathBuf>,
+    /// Rotate the audit log when it would pass this many bytes [default: 67108864].
+    #[arg(long, env = "QKMS_AUDIT_ROTATE_BYTES")]
+    pub audit_rotate_bytes: Option<u64>,
     /// Keep everything in memory; nothing is written to disk.
     #[arg(long, env = "QKMS_EPHEMERAL")]
     pub ephemeral: bool,
@@ -276,6 +322,14 @@ struct FileConfig {
     tls_names: Vec<String>,
     #[serde(alias = "listen_tls")]
     listen_tls: Option<String>,
+    #[serde(default)]
+    principals: Vec<crate::principals::PrincipalEntry>,
+    #[serde(alias = "aws_region")]
+    aws_region: Option<String>,
+    #[serde(alias = "audit_log")]
+    audit_log: Option<PathBuf>,
+    #[serde(alias = "audit_rotate_bytes")]
+    audit_rotate_bytes: Option<u64>,
 }
 
 /// Validated configuration.
@@ -293,6 +347,12 @@ pub struct Config {
     pub credentials: Vec<(String, SecretBytes)>,
     /// True when no key pair was configured and `testid`/`testsecret` are in use.
     pub default_credentials: bool,
+    /// Access keys of configured principals.
+    pub principals: Vec<crate::principals::KeyOf>,
+    /// The AWS dialect's name of the default region.
+    pub aws_region: String,
+    /// The audit log file and its rotation size.
+    pub audit: Option<(PathBuf, u64)>,
     /// In-memory store.
     pub ephemeral: bool,
     /// Log filter.
@@ -528,12 +588,35 @@ impl Config {
             "1234567890123456",
             "--account-id",
         )?;
+        let aws_region = checked_id(
+            args.aws_region.or(file.aws_region),
+            "us-east-1",
+            "--aws-region",
+        )?;
+        let aws_account_id = aws_account_id(args.aws_account_id.or(file.aws_account_id))?;
+        let mut entries = crate::principals::from_flags(&args.principals, &args.principal_policies)
+            .map_err(ConfigError::Invalid)?;
+        entries.extend(std::mem::take(&mut file.principals));
+        let principals = crate::principals::build(
+            &entries,
+            args.config.as_deref().and_then(Path::parent),
+            [&account_id, &aws_account_id],
+            |pair| parse_access_key(pair).map_err(|e| e.to_string()),
+        )
+        .map_err(ConfigError::Invalid)?;
+        if let Some((id, _, _)) = principals
+            .iter()
+            .find(|(id, _, _)| credentials.iter().any(|(c, _)| c == id))
+        {
+            return Err(ConfigError::Invalid(format!(
+                "access key {id} belongs to a principal and to --access-key"
+            )));
+        }
         let clock = match args.clock.or(file.clock) {
             Some(spec) => parse_clock_spec(&spec).map_err(ConfigError::Invalid)?,
             None => Mode::Offset(0),
         };
         let admin = admin_secret(args.admin.or(file.admin))?;
-        let aws_account_id = aws_account_id(args.aws_account_id.or(file.aws_account_id))?;
         let cors = CorsPolicy::new(if args.cors_origins.is_empty() {
             &file.cors_origins
         } else {
@@ -574,6 +657,16 @@ impl Config {
             account_id,
             credentials,
             default_credentials,
+            principals,
+            aws_region,
+            audit: args.audit_log.or(file.audit_log).map(|p| {
+                (
+                    p,
+                    args.audit_rotate_bytes
+                        .or(file.audit_rotate_bytes)
+                        .unwrap_or(64 << 20),
+                )
+            }),
             ephemeral: args.ephemeral || file.ephemeral.unwrap_or(false),
             log: args.log.or(file.log).unwrap_or_else(|| "info".into()),
             tls,

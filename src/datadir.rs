@@ -195,7 +195,7 @@ fn new_root(
 
 /// No key and no root-key check value: nothing was ever sealed in it.
 fn store_is_new(store: &SqliteStore) -> Result<bool, StoreError> {
-    Ok(store.list_keys(0, 1)?.total == 0
+    Ok(store.list_keys("", 0, 1)?.total == 0
         && store.get_meta(crate::service::ROOT_CHECK_META)?.is_none())
 }
 
@@ -227,6 +227,7 @@ mod tests {
                 account_id: "a".into(),
                 wrapping_pool: 0,
                 deterministic: false,
+                default_region_aliases: Vec::new(),
             },
         )
         .unwrap();

@@ -21,6 +21,7 @@
 #![forbid(unsafe_code)]
 
 pub mod aliyun;
+pub mod audit;
 pub mod auth;
 pub mod aws;
 pub mod clock;
@@ -32,6 +33,7 @@ pub mod files;
 pub mod json;
 pub mod model;
 pub mod openapi;
+pub mod principals;
 pub mod protocol;
 pub mod replay;
 pub mod server;

@@ -14,10 +14,12 @@ use std::process::ExitCode;
 use std::sync::Arc;
 
 use clap::Parser as _;
+use qkms::audit::{AuditLog, AuditSettings};
 use qkms::auth::Credentials;
 use qkms::clock::{Clock as _, ControlledClock, Mode, iso8601};
 use qkms::config::{
-    BulkCreateArgs, CheckArgs, Cli, Command, Config, DialectArg, ExportArgs, TlsSource,
+    AuditCommand, AuditVerifyArgs, BulkCreateArgs, CheckArgs, Cli, Command, Config, DialectArg,
+    ExportArgs, TlsSource,
 };
 use qkms::crypto::random::{DeterministicEntropy, Entropy, OsEntropy};
 use qkms::crypto::root::RootKey;
@@ -57,6 +59,9 @@ fn main() -> ExitCode {
         Command::Export(args) => export(args),
         Command::BulkCreate(args) => bulk_create(&args),
         Command::Check(args) => check(&args),
+        Command::Audit(args) => match args.command {
+            AuditCommand::Verify(v) => audit_verify(&v),
+        },
         Command::Openapi(args) => {
             let doc = match args.dialect {
                 DialectArg::Aliyun => qkms::aliyun::openapi::document(),
@@ -217,11 +222,17 @@ fn serve(config: Config) -> Result<(), Failure> {
             32
         },
         deterministic: config.deterministic.is_some(),
+        default_region_aliases: if config.aws_region == config.region {
+            Vec::new()
+        } else {
+            vec![config.aws_region.clone()]
+        },
     };
     let clock = Arc::new(ControlledClock::new(config.clock));
     if config.clock != Mode::Offset(0) {
         tracing::warn!(now = %iso8601(clock.now()), "the KMS clock is not the system clock");
     }
+    let audit = open_audit(&config, &root)?;
     let kms = Kms::new(store, clock.clone(), entropy, root, settings)
         .map_err(|e| Failure::Refused(format!("{}: {e}", config.data_dir.display())))?;
     for (path, seed) in seeds {
@@ -230,7 +241,10 @@ fn serve(config: Config) -> Result<(), Failure> {
             .map_err(|e| format!("seed file {}: {e}", path.display()))?;
         tracing::info!(file = %path.display(), created = report.created, unchanged = report.unchanged, aliases_created = report.aliases_created, "seed loaded");
     }
-    let state = app_state(&config, Arc::new(kms), clock, recorder);
+    let mut state = app_state(&config, Arc::new(kms), clock, recorder);
+    if let Some(log) = audit {
+        state = state.with_audit(log);
+    }
     let listeners = match (tls, tls_listener) {
         (Some(tls), Some(https)) => vec![
             Listener {
@@ -248,6 +262,35 @@ fn serve(config: Config) -> Result<(), Failure> {
         }],
     };
     run(&config, listeners, state)
+}
+
+/// The key of the audit log's chain, from the root key (so only its holder can write or
+/// check records).
+fn audit_key(root: &RootKey) -> qkms::crypto::SecretBytes {
+    root.derive(b"qkms audit log v1")
+}
+
+/// How many rotated audit files are kept.
+const AUDIT_KEEP: usize = 9;
+
+fn open_audit(config: &Config, root: &RootKey) -> Result<Option<AuditLog>, Failure> {
+    let Some((path, max_bytes)) = &config.audit else {
+        return Ok(None);
+    };
+    if config.ephemeral && std::env::var_os("QKMS_ROOT_KEY").is_none() {
+        return Err(Failure::General(
+            "--audit-log with --ephemeral needs QKMS_ROOT_KEY: the log can only be verified with the root key it was written under".into(),
+        ));
+    }
+    let settings = AuditSettings {
+        path: path.clone(),
+        max_bytes: *max_bytes,
+        keep: AUDIT_KEEP,
+    };
+    let log = AuditLog::open(settings, audit_key(root).expose())
+        .map_err(|e| format!("audit log {}: {e}", path.display()))?;
+    tracing::info!(file = %path.display(), last_seq = log.last_seq(), "writing the audit log");
+    Ok(Some(log))
 }
 
 /// The rustls configuration, if https is on: from the given files, or from the local CA
@@ -278,15 +321,10 @@ fn app_state(
     clock: Arc<ControlledClock>,
     recorder: Option<Recorder>,
 ) -> AppState {
-    let mut state = AppState::new(
-        kms,
-        clock,
-        Credentials::new(config.credentials.clone()),
-        config.admin.clone(),
-    )
-    .with_aws_account_id(config.aws_account_id.clone())
-    .with_cors(config.cors.clone())
-    .with_explorer(config.explorer);
+    let mut state = AppState::new(kms, clock, credentials(config), config.admin.clone())
+        .with_aws_account_id(config.aws_account_id.clone())
+        .with_cors(config.cors.clone())
+        .with_explorer(config.explorer);
     if config.cors.allows_any() {
         tracing::warn!(
             "--cors-origin '*': every web page may call this server with the configured access keys"
@@ -385,6 +423,18 @@ fn export(args: ExportArgs) -> Result<(), Failure> {
     Ok(())
 }
 
+/// Every access key: the configured root pairs (or the default one) and the principals'.
+fn credentials(config: &Config) -> Credentials {
+    let root = Arc::new(qkms::service::Principal::default_root());
+    Credentials::of_principals(
+        config
+            .credentials
+            .iter()
+            .map(|(id, secret)| (id.clone(), secret.clone(), root.clone()))
+            .chain(config.principals.iter().cloned()),
+    )
+}
+
 fn check(args: &CheckArgs) -> Result<(), Failure> {
     let dir = args
         .data_dir
@@ -405,6 +455,38 @@ fn check(args: &CheckArgs) -> Result<(), Failure> {
             dir.display(),
             report.problems.len()
         )))
+    }
+}
+
+/// `qkms audit verify`: the root key from `QKMS_ROOT_KEY`, else from the data directory.
+fn audit_verify(args: &AuditVerifyArgs) -> Result<(), Failure> {
+    let root = match given_root_key()? {
+        Some(root) => root,
+        None => {
+            let dir = args
+                .data_dir
+                .clone()
+                .unwrap_or_else(|| PathBuf::from("qkms-data"));
+            existing(&dir)?.root
+        }
+    };
+    let settings = AuditSettings {
+        path: args.file.clone(),
+        max_bytes: u64::MAX,
+        keep: AUDIT_KEEP,
+    };
+    match qkms::audit::verify_chain(&settings, audit_key(&root).expose()) {
+        Ok(report) => {
+            println!(
+                "{}: {} records, seq {} to {}, chain intact",
+                args.file.display(),
+                report.records,
+                report.first_seq,
+                report.last_seq
+            );
+            Ok(())
+        }
+        Err(e) => Err(Failure::Damaged(format!("{}: {e}", args.file.display()))),
     }
 }
 
@@ -443,6 +525,7 @@ fn offline_kms(
             account_id,
             wrapping_pool: 0,
             deterministic: false,
+            default_region_aliases: Vec::new(),
         },
     )
     .map_err(|e| Failure::Refused(e.to_string()))

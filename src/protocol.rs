@@ -4,6 +4,7 @@
 //! the only way to reach its actions), prepares the typed call of one action, and renders.
 //! Protocols depend on this module and on the service, never on the server.
 
+use std::collections::BTreeMap;
 use std::future::Future;
 use std::sync::Arc;
 use std::time::Duration;
@@ -85,6 +86,8 @@ pub struct Rendered {
 pub trait Failure: Send + 'static {
     /// The wire code (`Code` or `__type`), for logs and recordings.
     fn code(&self) -> &'static str;
+    /// The message, for the audit log.
+    fn message(&self) -> &str;
     /// The HTTP status.
     fn status(&self) -> u16;
     /// The reply, with `request_id`.
@@ -165,7 +168,9 @@ pub struct About<'a> {
     pub spec: Spec,
     /// The access key that signed it.
     pub caller: &'a str,
-    /// The region of its signature (AWS), or empty.
+    /// Whose key that is.
+    pub principal: &'a Arc<crate::service::Principal>,
+    /// The region it names (its signature's, its `RegionId`), or empty for the default.
     pub region: &'a str,
 }
 
@@ -229,11 +234,23 @@ pub trait Protocol: 'static {
     /// The business parameters of an authenticated request, for the recorder.
     fn recorded_params(verified: &Self::Verified) -> Map<String, Value>;
 
-    /// Parses the action's typed request and returns its work.
+    /// The request's encryption context, for policy conditions and grant constraints
+    /// (empty when it has none, or none that parses: the action itself refuses that).
+    fn encryption_context(verified: &Self::Verified) -> BTreeMap<String, String>;
+
+    /// A domain error outside any action (a scope that cannot be one).
+    fn from_service(error: crate::service::Error) -> Self::Failure;
+
+    /// Parses the action's typed request and returns its work, which runs on `kms`, the
+    /// caller's view of the service.
     ///
     /// # Errors
     /// A missing or malformed parameter.
-    fn prepare(verified: Self::Verified, ctx: &Context) -> Result<Call<Self>, Self::Failure>;
+    fn prepare(
+        verified: Self::Verified,
+        ctx: &Context,
+        kms: &Kms,
+    ) -> Result<Call<Self>, Self::Failure>;
 
     /// The reply to a successful call.
     fn success(reply: &Self::Reply, request_id: &str, fields: Map<String, Value>) -> Rendered;

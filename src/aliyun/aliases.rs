@@ -32,7 +32,7 @@ pub fn create_alias(req: AliasRequest, kms: &Kms) -> Result<Empty, AliyunError> 
             "The prefix alias/acs is reserved.",
         ));
     }
-    let key = wire::key_ref(&req.key_id, kms.settings())?;
+    let key = wire::key_ref(&req.key_id, kms.scope())?;
     kms.create_alias(&req.alias_name, &key, &RULES)?;
     Ok(Empty {})
 }
@@ -42,7 +42,7 @@ pub fn create_alias(req: AliasRequest, kms: &Kms) -> Result<Empty, AliyunError> 
 /// # Errors
 /// The Aliyun error to render.
 pub fn update_alias(req: AliasRequest, kms: &Kms) -> Result<Empty, AliyunError> {
-    let key = wire::key_ref(&req.key_id, kms.settings())?;
+    let key = wire::key_ref(&req.key_id, kms.scope())?;
     kms.update_alias(&req.alias_name, &key)?;
     Ok(Empty {})
 }
@@ -132,7 +132,7 @@ fn list(
         .items
         .into_iter()
         .map(|a| ListedAlias {
-            alias_arn: wire::alias_arn(kms.settings(), &a.name),
+            alias_arn: wire::alias_arn(kms.scope(), &a.name),
             alias_name: a.name,
             key_id: a.key_id,
         })
@@ -164,7 +164,7 @@ pub fn list_aliases_by_key_id(
     req: ListAliasesByKeyIdRequest,
     kms: &Kms,
 ) -> Result<ListAliasesResponse, AliyunError> {
-    let key = wire::key_ref(&req.key_id, kms.settings())?;
+    let key = wire::key_ref(&req.key_id, kms.scope())?;
     list(kms, Some(&key), req.page_number, req.page_size)
 }
 

@@ -121,7 +121,7 @@ pub fn asymmetric_sign(
     req: AsymmetricSignRequest,
     kms: &Kms,
 ) -> Result<AsymmetricSignResponse, AliyunError> {
-    let key = wire::key_ref(&req.key_id, kms.settings())?;
+    let key = wire::key_ref(&req.key_id, kms.scope())?;
     let out = kms.sign(
         &key,
         Some(&req.key_version_id),
@@ -176,7 +176,7 @@ pub fn asymmetric_verify(
     req: AsymmetricVerifyRequest,
     kms: &Kms,
 ) -> Result<AsymmetricVerifyResponse, AliyunError> {
-    let key = wire::key_ref(&req.key_id, kms.settings())?;
+    let key = wire::key_ref(&req.key_id, kms.scope())?;
     let out = kms.verify(
         &key,
         Some(&req.key_version_id),
@@ -232,7 +232,7 @@ pub fn asymmetric_encrypt(
     kms: &Kms,
 ) -> Result<AsymmetricEncryptResponse, AliyunError> {
     let plaintext = zeroize::Zeroizing::new(req.plaintext.0);
-    let key = wire::key_ref(&req.key_id, kms.settings())?;
+    let key = wire::key_ref(&req.key_id, kms.scope())?;
     let out = kms.asymmetric_encrypt(
         &key,
         Some(&req.key_version_id),
@@ -286,7 +286,7 @@ pub fn asymmetric_decrypt(
     req: AsymmetricDecryptRequest,
     kms: &Kms,
 ) -> Result<AsymmetricDecryptResponse, AliyunError> {
-    let key = wire::key_ref(&req.key_id, kms.settings())?;
+    let key = wire::key_ref(&req.key_id, kms.scope())?;
     let out = kms.asymmetric_decrypt(
         &key,
         Some(&req.key_version_id),
@@ -336,7 +336,7 @@ pub fn get_public_key(
     req: GetPublicKeyRequest,
     kms: &Kms,
 ) -> Result<GetPublicKeyResponse, AliyunError> {
-    let key = wire::key_ref(&req.key_id, kms.settings())?;
+    let key = wire::key_ref(&req.key_id, kms.scope())?;
     let out = kms.public_key(&key, Some(&req.key_version_id))?;
     if req.dry_run.0 {
         return Err(dry_run_error());
@@ -389,7 +389,7 @@ pub fn generate_mac(
     req: GenerateMacRequest,
     kms: &Kms,
 ) -> Result<GenerateMacResponse, AliyunError> {
-    let key = wire::key_ref(&req.key_id, kms.settings())?;
+    let key = wire::key_ref(&req.key_id, kms.scope())?;
     let out = kms.generate_mac(&key, req.algorithm.into(), &req.message.0)?;
     if req.dry_run.0 {
         return Err(dry_run_error());
@@ -441,7 +441,7 @@ pub struct VerifyMacResponse {
 /// # Errors
 /// The Aliyun error to render.
 pub fn verify_mac(req: VerifyMacRequest, kms: &Kms) -> Result<VerifyMacResponse, AliyunError> {
-    let key = wire::key_ref(&req.key_id, kms.settings())?;
+    let key = wire::key_ref(&req.key_id, kms.scope())?;
     let out = kms.verify_mac(&key, req.algorithm.into(), &req.message.0, &req.mac.0)?;
     if req.dry_run.0 {
         return Err(dry_run_error());

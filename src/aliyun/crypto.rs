@@ -33,7 +33,7 @@ pub trait HotKey {
 
 /// True when `raw` names a cached key.
 pub fn hot_key_id(raw: &str, kms: &Kms) -> bool {
-    wire::key_ref(raw, kms.settings()).is_ok_and(|k| kms.is_hot(&k))
+    wire::key_ref(raw, kms.scope()).is_ok_and(|k| kms.is_hot(&k))
 }
 
 params! {
@@ -74,7 +74,7 @@ pub struct EncryptResponse {
 /// The Aliyun error to render.
 pub fn encrypt(req: EncryptRequest, kms: &Kms) -> Result<EncryptResponse, AliyunError> {
     let plaintext = zeroize::Zeroizing::new(req.plaintext.0);
-    let key = wire::key_ref(&req.key_id, kms.settings())?;
+    let key = wire::key_ref(&req.key_id, kms.scope())?;
     let out = kms.encrypt(&key, &plaintext, &req.encryption_context.0)?;
     if req.dry_run.0 {
         return Err(dry_run_error());
@@ -183,11 +183,11 @@ pub fn re_encrypt(req: ReEncryptRequest, kms: &Kms) -> Result<ReEncryptResponse,
             return Err(AliyunError::missing("SourceKeyVersionId"));
         }
     }
-    let destination = wire::key_ref(&req.destination_key_id, kms.settings())?;
+    let destination = wire::key_ref(&req.destination_key_id, kms.scope())?;
     let source_key = req
         .source_key_id
         .as_deref()
-        .map(|k| wire::key_ref(k, kms.settings()))
+        .map(|k| wire::key_ref(k, kms.scope()))
         .transpose()?;
     let source = ReEncryptSource {
         context: &req.source_encryption_context.0,
@@ -273,7 +273,7 @@ fn generate(
         (None, Some(DataKeySpec::Aes128)) => 16,
         (None, _) => 32,
     };
-    let key: KeyRef = wire::key_ref(&req.key_id, kms.settings())?;
+    let key: KeyRef = wire::key_ref(&req.key_id, kms.scope())?;
     let out = kms.generate_data_key(&key, bytes, &req.encryption_context.0)?;
     if req.dry_run.0 {
         return Err(dry_run_error());

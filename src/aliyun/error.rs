@@ -34,6 +34,8 @@ closed_enum! {
         UnsupportedHttpMethod = "UnsupportedHTTPMethod" => 403,
         /// 403: the request is not allowed (a browser origin outside the CORS policy).
         ForbiddenNoPermission = "Forbidden.NoPermission" => 403,
+        /// 403: the caller's policies do not allow the action on the resource.
+        ForbiddenRam = "Forbidden.RAM" => 403,
         /// 404: no such key.
         KeyNotFound = "Forbidden.KeyNotFound" => 404,
         /// 404: no such key version.
@@ -190,6 +192,16 @@ impl From<Error> for AliyunError {
             | Error::SecretVersionExists
             | Error::RotationNotConfigured
             | Error::SecretKey { .. }) => Self::secret(e),
+            Error::AccessDenied(d) => Self::new(
+                C::ForbiddenRam,
+                format!(
+                    "User not authorized to operate on the specified resource, or this API doesn't support RAM. AuthAction: {}, AuthPrincipal: {}, AuthResource: {}, {}.",
+                    d.permission,
+                    d.principal_acs,
+                    d.resource_acs,
+                    d.reason()
+                ),
+            ),
             Error::KeyNotFound => Self::new(C::KeyNotFound, "The specified Key is not found."),
             Error::AliasNotFound => {
                 Self::new(C::AliasNotFound, "The specified Alias is not found.")

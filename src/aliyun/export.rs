@@ -192,7 +192,7 @@ pub fn generate_and_export_data_key(
         req.wrapping_key_spec,
         req.wrapping_algorithm,
     )?;
-    let key = wire::key_ref(&req.key_id, kms.settings())?;
+    let key = wire::key_ref(&req.key_id, kms.scope())?;
     let out = kms.generate_and_export_data_key(&key, bytes, &req.encryption_context.0, &target)?;
     if req.dry_run.0 {
         return Err(dry_run_error());

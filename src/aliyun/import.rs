@@ -98,7 +98,7 @@ pub fn get_parameters_for_import(
         };
         return Err(AliyunError::invalid_because("WrappingAlgorithm", why));
     }
-    let key = wire::key_ref(&req.key_id, kms.settings())?;
+    let key = wire::key_ref(&req.key_id, kms.scope())?;
     let params = kms.get_parameters_for_import(&key, algorithm, spec, &RULES)?;
     Ok(GetParametersForImportResponse {
         key_id: params.key_id,
@@ -139,7 +139,7 @@ pub fn import_key_material(req: ImportKeyMaterialRequest, kms: &Kms) -> Result<E
         }
         Some(t) => Some(t),
     };
-    let key = wire::key_ref(&req.key_id, kms.settings())?;
+    let key = wire::key_ref(&req.key_id, kms.scope())?;
     // One material per key on this API: the first import binds it, later ones restore it.
     let options = ImportOptions {
         expire,
@@ -160,7 +160,7 @@ pub fn import_key_material(req: ImportKeyMaterialRequest, kms: &Kms) -> Result<E
 /// # Errors
 /// The Aliyun error to render.
 pub fn delete_key_material(req: KeyIdRequest, kms: &Kms) -> Result<Empty, AliyunError> {
-    let key = wire::key_ref(&req.key_id, kms.settings())?;
+    let key = wire::key_ref(&req.key_id, kms.scope())?;
     kms.delete_key_material(&key, &MaterialSelector::All)?;
     Ok(Empty {})
 }

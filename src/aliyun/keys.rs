@@ -94,7 +94,7 @@ pub fn create_key(req: CreateKeyRequest, kms: &Kms) -> Result<CreateKeyResponse,
         policy: req.policy,
     })?;
     Ok(CreateKeyResponse {
-        key_metadata: KeyMetadata::of(&key, kms.settings(), false),
+        key_metadata: KeyMetadata::of(&key, kms.scope(), false),
     })
 }
 
@@ -151,9 +151,9 @@ pub struct DescribeKeyResponse {
 /// # Errors
 /// The Aliyun error to render.
 pub fn describe_key(req: KeyIdRequest, kms: &Kms) -> Result<DescribeKeyResponse, AliyunError> {
-    let key = kms.describe_key(&wire::key_ref(&req.key_id, kms.settings())?)?;
+    let key = kms.describe_key(&wire::key_ref(&req.key_id, kms.scope())?)?;
     Ok(DescribeKeyResponse {
-        key_metadata: KeyMetadata::of(&key, kms.settings(), true),
+        key_metadata: KeyMetadata::of(&key, kms.scope(), true),
     })
 }
 
@@ -230,7 +230,7 @@ pub fn list_keys(req: ListKeysRequest, kms: &Kms) -> Result<ListKeysResponse, Al
         .iter()
         .map(|k: &KeyRecord| ListedKey {
             key_id: k.key_id.clone(),
-            key_arn: wire::key_arn(kms.settings(), &k.key_id),
+            key_arn: wire::key_arn(kms.scope(), &k.key_id),
         })
         .collect();
     Ok(ListKeysResponse {
@@ -246,7 +246,7 @@ pub fn list_keys(req: ListKeysRequest, kms: &Kms) -> Result<ListKeysResponse, Al
 /// # Errors
 /// The Aliyun error to render.
 pub fn enable_key(req: KeyIdRequest, kms: &Kms) -> Result<Empty, AliyunError> {
-    kms.enable_key(&wire::key_ref(&req.key_id, kms.settings())?)?;
+    kms.enable_key(&wire::key_ref(&req.key_id, kms.scope())?)?;
     Ok(Empty {})
 }
 
@@ -255,7 +255,7 @@ pub fn enable_key(req: KeyIdRequest, kms: &Kms) -> Result<Empty, AliyunError> {
 /// # Errors
 /// The Aliyun error to render.
 pub fn disable_key(req: KeyIdRequest, kms: &Kms) -> Result<Empty, AliyunError> {
-    kms.disable_key(&wire::key_ref(&req.key_id, kms.settings())?)?;
+    kms.disable_key(&wire::key_ref(&req.key_id, kms.scope())?)?;
     Ok(Empty {})
 }
 
@@ -277,7 +277,7 @@ pub fn schedule_key_deletion(
     req: ScheduleKeyDeletionRequest,
     kms: &Kms,
 ) -> Result<Empty, AliyunError> {
-    let key = wire::key_ref(&req.key_id, kms.settings())?;
+    let key = wire::key_ref(&req.key_id, kms.scope())?;
     kms.schedule_key_deletion(&key, req.pending_window_in_days.0)?;
     Ok(Empty {})
 }
@@ -287,7 +287,7 @@ pub fn schedule_key_deletion(
 /// # Errors
 /// The Aliyun error to render.
 pub fn cancel_key_deletion(req: KeyIdRequest, kms: &Kms) -> Result<Empty, AliyunError> {
-    kms.cancel_key_deletion(&wire::key_ref(&req.key_id, kms.settings())?, &RULES)?;
+    kms.cancel_key_deletion(&wire::key_ref(&req.key_id, kms.scope())?, &RULES)?;
     Ok(Empty {})
 }
 
@@ -309,7 +309,7 @@ pub fn update_key_description(
     req: UpdateKeyDescriptionRequest,
     kms: &Kms,
 ) -> Result<Empty, AliyunError> {
-    let key = wire::key_ref(&req.key_id, kms.settings())?;
+    let key = wire::key_ref(&req.key_id, kms.scope())?;
     kms.update_key_description(&key, &req.description.0, &RULES)?;
     Ok(Empty {})
 }

@@ -36,6 +36,8 @@ pub mod tags;
 pub mod versions;
 pub mod wire;
 
+use std::collections::BTreeMap;
+
 use actix_web::http::Method;
 use bytes::Bytes;
 use serde_json::{Map, Value};
@@ -49,6 +51,7 @@ use crate::auth::Caller;
 use crate::protocol::{
     About, BodyError, Call, Context, Failure, Head, MAX_BODY, Protocol, Rendered, Runs,
 };
+use crate::service::Kms;
 use crate::service::{Rules, StateAfterCancel};
 
 /// The only API version served.
@@ -89,6 +92,9 @@ pub struct Verified {
     caller: Caller,
     action: Action,
     format: Format,
+    /// The region it names: `RegionId`, else the endpoint's (`kms.<region>.aliyuncs.com`),
+    /// else empty (the default region).
+    region: String,
 }
 
 /// A failure and the format to render it in.
@@ -103,6 +109,10 @@ pub struct AliyunFailure {
 impl Failure for AliyunFailure {
     fn code(&self) -> &'static str {
         self.error.code.as_str()
+    }
+
+    fn message(&self) -> &str {
+        &self.error.message
     }
 
     fn status(&self) -> u16 {
@@ -178,7 +188,8 @@ impl Protocol for Aliyun {
         About {
             spec: v.action.spec(),
             caller: &v.caller.access_key_id,
-            region: "",
+            principal: &v.caller.principal,
+            region: &v.region,
         }
     }
 
@@ -186,11 +197,25 @@ impl Protocol for Aliyun {
         business_params(&v.params)
     }
 
-    fn prepare(v: Verified, ctx: &Context) -> Result<Call<Self>, AliyunFailure> {
+    fn encryption_context(v: &Verified) -> BTreeMap<String, String> {
+        v.params
+            .get("EncryptionContext")
+            .and_then(|c| serde_json::from_str(c).ok())
+            .unwrap_or_default()
+    }
+
+    fn from_service(error: crate::service::Error) -> AliyunFailure {
+        AliyunFailure {
+            error: error.into(),
+            format: Format::Json,
+        }
+    }
+
+    fn prepare(v: Verified, _: &Context, kms: &Kms) -> Result<Call<Self>, AliyunFailure> {
         let format = v.format;
         let prepared = v
             .action
-            .prepare(&v.params, &ctx.kms)
+            .prepare(&v.params, kms)
             .map_err(|error| AliyunFailure { error, format })?;
         let work = prepared.work;
         Ok(Call {
@@ -292,12 +317,32 @@ async fn authenticate(
             "Specified parameter Version is not valid.",
         ));
     }
+    let region = request_region(&params, head.header("host"));
     Ok(Verified {
         params,
         caller,
         action,
         format: *format,
+        region,
     })
+}
+
+/// The region a request names: `RegionId` (the classic SDK always sends its client's),
+/// else the endpoint's own (`kms.<region>.aliyuncs.com`, `kms-vpc.<region>.aliyuncs.com`),
+/// else none.
+fn request_region(params: &Params, host: Option<&str>) -> String {
+    if let Some(region) = params.get("RegionId").filter(|r| !r.is_empty()) {
+        return region.to_owned();
+    }
+    host.and_then(|h| h.split(':').next())
+        .and_then(|h| h.strip_suffix(".aliyuncs.com"))
+        .and_then(|h| {
+            h.strip_prefix("kms.")
+                .or_else(|| h.strip_prefix("kms-vpc."))
+        })
+        .filter(|r| !r.contains('.'))
+        .unwrap_or_default()
+        .to_owned()
 }
 
 /// Requests at least this large (query and body) are verified off the executor, one at a

@@ -9,17 +9,17 @@ use super::error::AliyunError;
 use super::fields::params;
 use super::keys::Empty;
 use super::wire;
-use crate::service::{Kms, KmsSettings};
+use crate::service::{Kms, Scope};
 
 /// The one policy name a key has.
 const DEFAULT_POLICY_NAME: &str = "default";
 
 /// Aliyun's default key policy: every RAM user of the key's account may do everything.
 #[must_use]
-pub fn default_policy(settings: &KmsSettings) -> String {
+pub fn default_policy(scope: &Scope) -> String {
     format!(
         r#"{{"Version":"1","Statement":[{{"Sid":"Enable RAM User Permissions","Effect":"Allow","Principal":{{"RAM":["acs:ram::{}:*"]}},"Action":["kms:*"],"Resource":["*"]}}]}}"#,
-        settings.account_id
+        scope.account
     )
 }
 
@@ -61,9 +61,9 @@ pub fn get_key_policy(
     kms: &Kms,
 ) -> Result<GetKeyPolicyResponse, AliyunError> {
     policy_name(req.policy_name.as_deref())?;
-    let key = kms.describe_key(&wire::key_ref(&req.key_id, kms.settings())?)?;
+    let key = kms.describe_key(&wire::key_ref(&req.key_id, kms.scope())?)?;
     Ok(GetKeyPolicyResponse {
-        policy: key.policy.unwrap_or_else(|| default_policy(kms.settings())),
+        policy: key.policy.unwrap_or_else(|| default_policy(kms.scope())),
     })
 }
 
@@ -85,7 +85,7 @@ params! {
 /// The Aliyun error to render.
 pub fn set_key_policy(req: SetKeyPolicyRequest, kms: &Kms) -> Result<Empty, AliyunError> {
     policy_name(req.policy_name.as_deref())?;
-    kms.set_key_policy(&wire::key_ref(&req.key_id, kms.settings())?, &req.policy)?;
+    kms.set_key_policy(&wire::key_ref(&req.key_id, kms.scope())?, &req.policy)?;
     Ok(Empty {})
 }
 

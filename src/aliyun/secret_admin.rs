@@ -102,9 +102,9 @@ pub fn describe_secret(
     req: DescribeSecretRequest,
     kms: &Kms,
 ) -> Result<DescribeSecretResponse, AliyunError> {
-    let s = kms.describe_secret(&secret_name(&req.secret_name, kms.settings())?)?;
+    let s = kms.describe_secret(&secret_name(&req.secret_name, kms.scope())?)?;
     Ok(DescribeSecretResponse {
-        arn: secret_arn(kms.settings(), &s.name),
+        arn: secret_arn(kms.scope(), &s.name),
         secret_type: "Generic",
         description: s.description.clone(),
         create_time: iso8601(s.created),
@@ -253,7 +253,7 @@ pub fn list_secrets(
     kms: &Kms,
 ) -> Result<ListSecretsResponse, AliyunError> {
     let (number, size) = paging(req.page_number, req.page_size);
-    let account = &kms.settings().account_id;
+    let account = &kms.scope().account;
     let all: Vec<SecretRecord> = kms
         .list_secrets()?
         .into_iter()
@@ -301,7 +301,7 @@ pub fn update_secret(
     req: UpdateSecretRequest,
     kms: &Kms,
 ) -> Result<SecretNameResponse, AliyunError> {
-    let name = secret_name(&req.secret_name, kms.settings())?;
+    let name = secret_name(&req.secret_name, kms.scope())?;
     let secret = kms.describe_secret(&name)?;
     if !req.custom_data.0.is_empty() {
         return Err(AliyunError::invalid_because(
@@ -375,7 +375,7 @@ pub fn delete_secret(
     req: DeleteSecretRequest,
     kms: &Kms,
 ) -> Result<DeleteSecretResponse, AliyunError> {
-    let name = secret_name(&req.secret_name, kms.settings())?;
+    let name = secret_name(&req.secret_name, kms.scope())?;
     let force = req.force_delete_without_recovery.0;
     if force && req.recovery_window_in_days.is_some() {
         return Err(AliyunError::invalid_because(
@@ -407,7 +407,7 @@ pub fn restore_secret(
     req: SecretNameRequest,
     kms: &Kms,
 ) -> Result<SecretNameResponse, AliyunError> {
-    let name = secret_name(&req.secret_name, kms.settings())?;
+    let name = secret_name(&req.secret_name, kms.scope())?;
     let secret = kms.restore_secret(&name, &RULES)?;
     Ok(SecretNameResponse {
         secret_name: secret.name,
@@ -444,11 +444,11 @@ pub fn rotate_secret(
     req: RotateSecretRequest,
     kms: &Kms,
 ) -> Result<RotateSecretResponse, AliyunError> {
-    let name = secret_name(&req.secret_name, kms.settings())?;
+    let name = secret_name(&req.secret_name, kms.scope())?;
     let (secret, _) =
         kms.rotate_secret(&name, Some(req.version_id.0.clone()), None, true, &RULES)?;
     Ok(RotateSecretResponse {
-        arn: secret_arn(kms.settings(), &secret.name),
+        arn: secret_arn(kms.scope(), &secret.name),
         secret_name: secret.name,
         version_id: req.version_id.0,
     })
@@ -474,7 +474,7 @@ pub fn update_secret_rotation_policy(
     req: UpdateSecretRotationPolicyRequest,
     kms: &Kms,
 ) -> Result<SecretNameResponse, AliyunError> {
-    let name = secret_name(&req.secret_name, kms.settings())?;
+    let name = secret_name(&req.secret_name, kms.scope())?;
     let enable = match req.enable_automatic_rotation.to_ascii_lowercase().as_str() {
         "true" => true,
         "false" => false,
@@ -537,11 +537,11 @@ pub fn get_secret_policy(
     kms: &Kms,
 ) -> Result<GetSecretPolicyResponse, AliyunError> {
     policy_name(req.policy_name.as_deref())?;
-    let secret = kms.describe_secret(&secret_name(&req.secret_name, kms.settings())?)?;
+    let secret = kms.describe_secret(&secret_name(&req.secret_name, kms.scope())?)?;
     Ok(GetSecretPolicyResponse {
         policy: secret
             .policy
-            .unwrap_or_else(|| super::policy::default_policy(kms.settings())),
+            .unwrap_or_else(|| super::policy::default_policy(kms.scope())),
     })
 }
 
@@ -565,7 +565,7 @@ pub fn set_secret_policy(req: SetSecretPolicyRequest, kms: &Kms) -> Result<Empty
     policy_name(req.policy_name.as_deref())?;
     crate::service::policy::check_policy(&req.policy)?;
     kms.set_secret_policy(
-        &secret_name(&req.secret_name, kms.settings())?,
+        &secret_name(&req.secret_name, kms.scope())?,
         Some(req.policy),
     )?;
     Ok(Empty {})

@@ -17,7 +17,7 @@ use super::wire;
 use crate::clock::iso8601;
 use crate::model::{SecretDataType, SecretRecord, SecretVersion, Stage};
 use crate::service::{
-    Error, Kms, KmsSettings, NewSecret, RotationSettings, SecretRules, SecretValue, VersionSelector,
+    Error, Kms, NewSecret, RotationSettings, Scope, SecretRules, SecretValue, VersionSelector,
 };
 
 /// Aliyun's choices among the service's secret rules (secrets sheet §5, §6).
@@ -36,11 +36,8 @@ const ROTATION_RANGE: std::ops::RangeInclusive<i64> = 6 * 3600..=8760 * 3600;
 
 /// `acs:kms:<region>:<uid>:secret/<name>`.
 #[must_use]
-pub fn secret_arn(settings: &KmsSettings, name: &str) -> String {
-    format!(
-        "acs:kms:{}:{}:secret/{name}",
-        settings.region, settings.account_id
-    )
+pub fn secret_arn(scope: &Scope, name: &str) -> String {
+    format!("acs:kms:{}:{}:secret/{name}", scope.region, scope.account)
 }
 
 /// The name a `SecretName` parameter means: a name, or the secret's ARN in this region
@@ -48,14 +45,14 @@ pub fn secret_arn(settings: &KmsSettings, name: &str) -> String {
 ///
 /// # Errors
 /// `Forbidden.ResourceNotFound` for an ARN of elsewhere.
-pub fn secret_name(raw: &str, settings: &KmsSettings) -> Result<String, AliyunError> {
+pub fn secret_name(raw: &str, scope: &Scope) -> Result<String, AliyunError> {
     let Some(rest) = raw.strip_prefix("acs:kms:") else {
         return Ok(raw.to_owned());
     };
     let mut parts = rest.splitn(3, ':');
     match (parts.next(), parts.next(), parts.next()) {
         (Some(region), Some(account), Some(resource))
-            if region == settings.region && account == settings.account_id =>
+            if region == scope.region && account == scope.account =>
         {
             resource
                 .strip_prefix("secret/")
@@ -395,7 +392,7 @@ pub fn create_secret(
     let key = req
         .encryption_key_id
         .as_deref()
-        .map(|k| wire::key_ref(k, kms.settings()))
+        .map(|k| wire::key_ref(k, kms.scope()))
         .transpose()?;
     let value = value_of(req.secret_data, req.secret_data_type)?;
     let secret = kms.create_secret(NewSecret {
@@ -409,7 +406,7 @@ pub fn create_secret(
         rotation,
     })?;
     Ok(CreateSecretResponse {
-        arn: secret_arn(kms.settings(), &secret.name),
+        arn: secret_arn(kms.scope(), &secret.name),
         rotation: RotationFields::of(&secret),
         secret_name: secret.name,
         secret_type: "Generic",
@@ -465,7 +462,7 @@ fn read_value(
     version_id: Option<&str>,
     version_stage: Option<&str>,
 ) -> Result<GetSecretValueResponse, AliyunError> {
-    let name = secret_name(name, kms.settings())?;
+    let name = secret_name(name, kms.scope())?;
     let wanted = version_stage.map(stage);
     let read = kms.get_secret_value(
         &name,
@@ -658,7 +655,7 @@ pub fn put_secret_value(
     req: PutSecretValueRequest,
     kms: &Kms,
 ) -> Result<PutSecretValueResponse, AliyunError> {
-    let name = secret_name(&req.secret_name, kms.settings())?;
+    let name = secret_name(&req.secret_name, kms.scope())?;
     let value = value_of(req.secret_data, req.secret_data_type)?;
     let stages: Option<Vec<Stage>> = req
         .version_stages
@@ -702,7 +699,7 @@ pub fn update_secret_version_stage(
     req: UpdateSecretVersionStageRequest,
     kms: &Kms,
 ) -> Result<SecretNameResponse, AliyunError> {
-    let name = secret_name(&req.secret_name, kms.settings())?;
+    let name = secret_name(&req.secret_name, kms.scope())?;
     if req.move_to_version.is_none() && req.remove_from_version.is_none() {
         return Err(AliyunError::invalid_because(
             "MoveToVersion",
@@ -779,7 +776,7 @@ pub fn list_secret_version_ids(
     req: ListSecretVersionIdsRequest,
     kms: &Kms,
 ) -> Result<ListSecretVersionIdsResponse, AliyunError> {
-    let name = secret_name(&req.secret_name, kms.settings())?;
+    let name = secret_name(&req.secret_name, kms.scope())?;
     let secret = kms.describe_secret(&name)?;
     let number = req.page_number.map_or(1, |n| n.0);
     let size = req

@@ -157,6 +157,15 @@ fn lookup<'c>(creds: &'c Credentials, access_key_id: &str) -> Result<&'c SecretB
     })
 }
 
+fn caller(creds: &Credentials, access_key_id: &str) -> Result<Caller, AliyunError> {
+    creds.caller(access_key_id).ok_or_else(|| {
+        AliyunError::new(
+            ErrorCode::InvalidAccessKeyIdNotFound,
+            "Specified access key is not found.",
+        )
+    })
+}
+
 /// Verifies a request's signature and freshness; returns the caller.
 ///
 /// # Errors
@@ -214,9 +223,7 @@ fn verify_v1(
         return Err(mismatch(&string_to_sign));
     }
     check_nonce(fresh, access_key_id, param(parts, "SignatureNonce"))?;
-    Ok(Caller {
-        access_key_id: access_key_id.to_owned(),
-    })
+    caller(creds, access_key_id)
 }
 
 /// `Credential=…,SignedHeaders=…,Signature=…` → the three values.
@@ -383,9 +390,7 @@ fn verify_acs(
         access_key_id,
         header(parts.headers, "x-acs-signature-nonce"),
     )?;
-    Ok(Caller {
-        access_key_id: access_key_id.to_owned(),
-    })
+    caller(creds, access_key_id)
 }
 
 #[cfg(test)]

@@ -37,7 +37,7 @@ fn tagged(
         (Some(k), None, None) => Ok(Tagged::Key(k)),
         (None, Some(s), None) => Ok(Tagged::Secret(super::secrets::secret_name(
             &s,
-            kms.settings(),
+            kms.scope(),
         )?)),
         (None, None, Some(_)) => Err(Error::SecretNotFound.into()),
         (None, None, None) => Err(AliyunError::missing("KeyId")),
@@ -72,7 +72,7 @@ pub fn tag_resource(req: TagResourceRequest, kms: &Kms) -> Result<Empty, AliyunE
     }
     match tagged(req.key_id, req.secret_name, req.certificate_id, kms)? {
         Tagged::Key(k) => {
-            kms.tag_key(&wire::key_ref(&k, kms.settings())?, &req.tags.0, &RULES)?;
+            kms.tag_key(&wire::key_ref(&k, kms.scope())?, &req.tags.0, &RULES)?;
         }
         Tagged::Secret(name) => {
             kms.tag_secret(&name, &req.tags.0, super::fields::MAX_TAGS)?;
@@ -102,7 +102,7 @@ params! {
 pub fn untag_resource(req: UntagResourceRequest, kms: &Kms) -> Result<Empty, AliyunError> {
     match tagged(req.key_id, req.secret_name, req.certificate_id, kms)? {
         Tagged::Key(k) => {
-            kms.untag_key(&wire::key_ref(&k, kms.settings())?, &req.tag_keys.0, &RULES)?;
+            kms.untag_key(&wire::key_ref(&k, kms.scope())?, &req.tag_keys.0, &RULES)?;
         }
         Tagged::Secret(name) => {
             kms.untag_secret(&name, &req.tag_keys.0)?;
@@ -166,7 +166,7 @@ pub fn list_resource_tags(
     let (tags, key_id, secret_name) =
         match tagged(req.key_id, req.secret_name, req.certificate_id, kms)? {
             Tagged::Key(k) => {
-                let key = kms.describe_key(&wire::key_ref(&k, kms.settings())?)?;
+                let key = kms.describe_key(&wire::key_ref(&k, kms.scope())?)?;
                 (key.tags, Some(key.key_id), None)
             }
             Tagged::Secret(name) => {
@@ -237,7 +237,7 @@ fn keys_of(
         ));
     }
     ids.iter()
-        .map(|id| wire::key_ref(id, kms.settings()).map_err(AliyunError::from))
+        .map(|id| wire::key_ref(id, kms.scope()).map_err(AliyunError::from))
         .collect()
 }
 

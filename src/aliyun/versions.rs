@@ -116,7 +116,7 @@ pub fn create_key_version(
     req: CreateKeyVersionRequest,
     kms: &Kms,
 ) -> Result<KeyVersionResponse, AliyunError> {
-    let key_ref = wire::key_ref(&req.key_id, kms.settings())?;
+    let key_ref = wire::key_ref(&req.key_id, kms.scope())?;
     let key = kms.describe_key(&key_ref)?;
     if key.origin != crate::model::Origin::Kms {
         return Err(crate::service::Error::UnsupportedOrigin { origin: key.origin }.into());
@@ -156,7 +156,7 @@ pub fn describe_key_version(
     req: DescribeKeyVersionRequest,
     kms: &Kms,
 ) -> Result<KeyVersionResponse, AliyunError> {
-    let key_ref = wire::key_ref(&req.key_id, kms.settings())?;
+    let key_ref = wire::key_ref(&req.key_id, kms.scope())?;
     let (key, v) = kms.describe_key_version(&key_ref, &req.key_version_id)?;
     Ok(KeyVersionResponse {
         key_version: KeyVersionInfo::of(&key, &v),
@@ -205,7 +205,7 @@ pub fn list_key_versions(
     req: ListKeyVersionsRequest,
     kms: &Kms,
 ) -> Result<ListKeyVersionsResponse, AliyunError> {
-    let key = kms.describe_key(&wire::key_ref(&req.key_id, kms.settings())?)?;
+    let key = kms.describe_key(&wire::key_ref(&req.key_id, kms.scope())?)?;
     let (number, size) = paging(req.page_number, req.page_size);
     let key_version = key
         .versions
@@ -255,7 +255,7 @@ pub fn update_rotation_policy(
     req: UpdateRotationPolicyRequest,
     kms: &Kms,
 ) -> Result<Empty, AliyunError> {
-    let key = wire::key_ref(&req.key_id, kms.settings())?;
+    let key = wire::key_ref(&req.key_id, kms.scope())?;
     // Key pairs and HMAC keys do not rotate automatically (the crypto sheet, §1.8, §1.12).
     if req.enable_automatic_rotation.0 && !kms.describe_key(&key)?.spec.is_symmetric() {
         return Err(AliyunError::invalid_because(
@@ -314,7 +314,7 @@ pub fn set_deletion_protection(
         (None, Some(id)) => id,
         (None, None) => return Err(AliyunError::missing("ProtectedResourceArn")),
     };
-    let key = wire::key_ref(named, kms.settings())?;
+    let key = wire::key_ref(named, kms.scope())?;
     let protection = req
         .enable_deletion_protection
         .0

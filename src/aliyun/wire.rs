@@ -10,7 +10,7 @@ use super::fields::enum_field;
 use crate::clock::iso8601;
 use crate::enums::{closed_enum, enum_schema, same_variants};
 use crate::model::{self, KeyRecord, KeyRef};
-use crate::service::{Error, KmsSettings};
+use crate::service::{Error, Scope};
 
 closed_enum! {
     /// `KeySpec` of a key.
@@ -205,7 +205,7 @@ impl JsonSchema for KeySpecParam {
 ///
 /// # Errors
 /// [`Error::KeyNotFound`] for an ARN that names nothing here.
-pub fn key_ref(raw: &str, settings: &KmsSettings) -> Result<KeyRef, Error> {
+pub fn key_ref(raw: &str, scope: &Scope) -> Result<KeyRef, Error> {
     let Some(rest) = raw.strip_prefix("acs:kms:") else {
         return Ok(KeyRef::plain(raw));
     };
@@ -214,7 +214,7 @@ pub fn key_ref(raw: &str, settings: &KmsSettings) -> Result<KeyRef, Error> {
     else {
         return Err(Error::KeyNotFound);
     };
-    if region != settings.region || account != settings.account_id {
+    if region != scope.region || account != scope.account {
         return Err(Error::KeyNotFound);
     }
     match resource.strip_prefix("key/") {
@@ -227,20 +227,14 @@ pub fn key_ref(raw: &str, settings: &KmsSettings) -> Result<KeyRef, Error> {
 
 /// `acs:kms:<region>:<account>:key/<id>`.
 #[must_use]
-pub fn key_arn(settings: &KmsSettings, key_id: &str) -> String {
-    format!(
-        "acs:kms:{}:{}:key/{key_id}",
-        settings.region, settings.account_id
-    )
+pub fn key_arn(scope: &Scope, key_id: &str) -> String {
+    format!("acs:kms:{}:{}:key/{key_id}", scope.region, scope.account)
 }
 
 /// `acs:kms:<region>:<account>:alias/<name>` (`alias_name` includes `alias/`).
 #[must_use]
-pub fn alias_arn(settings: &KmsSettings, alias_name: &str) -> String {
-    format!(
-        "acs:kms:{}:{}:{alias_name}",
-        settings.region, settings.account_id
-    )
+pub fn alias_arn(scope: &Scope, alias_name: &str) -> String {
+    format!("acs:kms:{}:{}:{alias_name}", scope.region, scope.account)
 }
 
 /// A date as the service writes it, or `""`.
@@ -359,7 +353,7 @@ impl AutomaticRotation {
 impl KeyMetadata {
     /// The metadata of `k`; with `describe`, the DescribeKey fields too.
     #[must_use]
-    pub fn of(k: &KeyRecord, settings: &KmsSettings, describe: bool) -> Self {
+    pub fn of(k: &KeyRecord, scope: &Scope, describe: bool) -> Self {
         Self {
             creation_date: iso8601(k.created),
             description: k.description.clone(),
@@ -370,7 +364,7 @@ impl KeyMetadata {
             origin: Origin::from(k.origin).as_str(),
             protection_level: ProtectionLevel::from(k.protection_level).as_str(),
             creator: k.creator.clone(),
-            arn: key_arn(settings, &k.key_id),
+            arn: key_arn(scope, &k.key_id),
             delete_date: or_empty(k.delete_date),
             material_expire_time: or_empty(k.material_expire),
             automatic_rotation: AutomaticRotation::of(k).as_str(),
@@ -402,12 +396,10 @@ impl KeyMetadata {
 mod tests {
     use super::*;
 
-    fn settings() -> KmsSettings {
-        KmsSettings {
+    fn settings() -> Scope {
+        Scope {
             region: "cn-hangzhou".into(),
-            account_id: "123".into(),
-            wrapping_pool: 0,
-            deterministic: false,
+            account: "123".into(),
         }
     }
 

@@ -279,6 +279,16 @@ impl AwsError {
             | Error::SecretVersionExists
             | Error::RotationNotConfigured
             | Error::SecretKey { .. }) => Self::from_secrets(e, arn),
+            Error::AccessDenied(d) => Self::new(
+                X::AccessDenied,
+                format!(
+                    "User: {} is not authorized to perform: {} on resource: {} {}",
+                    d.principal_aws,
+                    d.permission,
+                    d.resource_aws,
+                    d.reason()
+                ),
+            ),
             Error::KeyNotFound => Self::new(X::NotFound, format!("Key '{arn}' does not exist")),
             Error::AliasNotFound => Self::new(X::NotFound, format!("Alias {arn} is not found.")),
             Error::KeyVersionNotFound | Error::InvalidCiphertext => Self::new(

@@ -32,6 +32,8 @@ pub mod tags;
 pub mod usage;
 pub mod wire;
 
+use std::collections::BTreeMap;
+
 use actix_web::HttpResponse;
 use actix_web::http::Method;
 use bytes::Bytes;
@@ -46,7 +48,7 @@ use crate::auth::Caller;
 use crate::protocol::{
     About, BodyError, Call, Context, Failure, Head, MAX_BODY, Protocol, Rendered, Runs,
 };
-use crate::service::{Rules, StateAfterCancel};
+use crate::service::{Kms, Rules, StateAfterCancel};
 
 /// The content type of every request and answer.
 pub const CONTENT_TYPE: &str = "application/x-amz-json-1.1";
@@ -108,6 +110,17 @@ impl Op {
     }
 }
 
+/// The account of a view as AWS ARNs spell it: the default account has its own AWS ID.
+#[must_use]
+pub fn aws_account(kms: &Kms, ctx: &Context) -> String {
+    let account = &kms.scope().account;
+    if *account == kms.settings().account_id {
+        ctx.aws_account_id.clone()
+    } else {
+        account.clone()
+    }
+}
+
 /// An authenticated request: the operation, its body, who signed it and where.
 #[derive(Debug)]
 pub struct Verified {
@@ -120,6 +133,10 @@ pub struct Verified {
 impl Failure for AwsError {
     fn code(&self) -> &'static str {
         self.exception.as_str()
+    }
+
+    fn message(&self) -> &str {
+        &self.message
     }
 
     fn status(&self) -> u16 {
@@ -264,6 +281,7 @@ impl Protocol for Aws {
         About {
             spec: v.action.spec(),
             caller: &v.caller.access_key_id,
+            principal: &v.caller.principal,
             region: &v.region,
         }
     }
@@ -272,12 +290,23 @@ impl Protocol for Aws {
         v.input.to_map()
     }
 
-    fn prepare(v: Verified, ctx: &Context) -> Result<Call<Self>, AwsError> {
+    fn encryption_context(v: &Verified) -> BTreeMap<String, String> {
+        v.input
+            .get("EncryptionContext")
+            .and_then(|c| serde_json::from_value(c.clone()).ok())
+            .unwrap_or_default()
+    }
+
+    fn from_service(error: crate::service::Error) -> AwsError {
+        AwsError::from_service(error, "")
+    }
+
+    fn prepare(v: Verified, ctx: &Context, kms: &Kms) -> Result<Call<Self>, AwsError> {
         let scope = Scope {
             region: v.region,
-            account: ctx.aws_account_id.clone(),
+            account: aws_account(kms, ctx),
         };
-        let prepared = v.action.prepare(&v.input, &ctx.kms, scope)?;
+        let prepared = v.action.prepare(&v.input, kms, scope)?;
         Ok(Call {
             reply: (),
             inline: v.action.spec().runs == Runs::InlineWhenCached && prepared.inline,

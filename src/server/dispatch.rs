@@ -22,6 +22,7 @@ pub(super) fn configure(cfg: &mut web::ServiceConfig, state: AppState) {
         // Any method: the benchmark's ceiling sends its signed POSTs here.
         .route("/healthz", web::to(healthz))
         .route("/_qkms/reset", web::post().to(admin::reset))
+        .route("/metrics", web::get().to(metrics))
         .route("/openapi/aliyun.json", web::get().to(aliyun_openapi))
         .route("/openapi/aws.json", web::get().to(aws_openapi))
         .service(
@@ -44,6 +45,37 @@ async fn route(
         Dialect::Aws => pipeline::serve::<Aws>(req, payload, &state).await,
         Dialect::Aliyun => pipeline::serve::<Aliyun>(req, payload, &state).await,
     }
+}
+
+/// `GET /metrics`: the Prometheus text exposition.
+async fn metrics(state: web::Data<AppState>) -> HttpResponse {
+    let Some(metrics) = state.metrics.clone() else {
+        return HttpResponse::ServiceUnavailable().finish();
+    };
+    let kms = state.kms().clone();
+    let nonces = state.ctx.nonces.len();
+    let counted =
+        web::block(move || kms.keys_by_state().map(|keys| (keys, kms.pool_ready()))).await;
+    let (keys, pool) = match counted {
+        Ok(Ok(v)) => v,
+        Ok(Err(e)) => {
+            tracing::error!(error = %e, "metrics: keys could not be counted");
+            (Vec::new(), 0)
+        }
+        Err(e) => {
+            tracing::error!(error = %e, "metrics: the count did not finish");
+            (Vec::new(), 0)
+        }
+    };
+    let sample = super::metrics::Sample {
+        keys,
+        pool,
+        nonces,
+        store_errors: crate::service::error::store_errors(),
+    };
+    HttpResponse::Ok()
+        .content_type("text/plain; version=0.0.4; charset=utf-8")
+        .body(metrics.render(&sample))
 }
 
 /// Health, and whether responses are reproducible (`qkms replay` compares whole bodies

@@ -6,6 +6,7 @@ pub mod cors;
 mod dispatch;
 pub mod explorer;
 pub mod guard;
+pub mod metrics;
 mod pipeline;
 pub mod record;
 pub mod reject;
@@ -49,6 +50,10 @@ pub struct AppState {
     pub admin: Option<SecretBytes>,
     /// Where requests are recorded (`--record`).
     pub recorder: Option<Arc<record::Recorder>>,
+    /// The audit log, if one is kept.
+    pub audit: Option<Arc<crate::audit::AuditLog>>,
+    /// The Prometheus metrics (`None` only if the registry refused them, a bug).
+    pub metrics: Option<metrics::Metrics>,
     /// Which browser origins may call the API.
     pub cors: Arc<cors::CorsPolicy>,
     /// Whether `/explorer` is served (`--no-explorer` turns it off).
@@ -80,6 +85,10 @@ impl AppState {
             clock,
             admin,
             recorder: None,
+            audit: None,
+            metrics: metrics::Metrics::new()
+                .inspect_err(|e| tracing::error!(error = %e, "metrics unavailable"))
+                .ok(),
             cors: Arc::new(cors::CorsPolicy::default()),
             explorer: true,
         }
@@ -120,6 +129,13 @@ impl AppState {
     #[must_use]
     pub fn with_explorer(mut self, on: bool) -> Self {
         self.explorer = on;
+        self
+    }
+
+    /// Writes one audit record per request to `log`.
+    #[must_use]
+    pub fn with_audit(mut self, log: crate::audit::AuditLog) -> Self {
+        self.audit = Some(Arc::new(log));
         self
     }
 

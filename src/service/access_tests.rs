@@ -8,6 +8,7 @@ use crate::clock::{ControlledClock, Mode};
 use crate::model::{
     GrantConstraint, GrantOperation, KeySpec, KeyUsage, Origin, ProtectionLevel, UseOperation,
 };
+use crate::store::KeyStore as _;
 use crate::store::MemoryStore;
 
 const T0: i64 = 1_704_067_200;

@@ -2,6 +2,7 @@
 
 use super::{Error, Kms, Result, Rules, Unusable};
 use crate::model::{Alias, KeyRef, KeyState};
+use crate::store::KeyStore as _;
 use crate::store::{Page, StoreError};
 
 impl Kms {
@@ -75,9 +76,14 @@ impl Kms {
     ) -> Result<Page<Alias>> {
         let key_id = match key_filter {
             Some(r) => Some(self.load(r)?.key_id),
-            None => None,
+            None => {
+                self.allow_account()?;
+                None
+            }
         };
-        Ok(self.store.list_aliases(key_id.as_deref(), offset, limit)?)
+        Ok(self
+            .store
+            .list_aliases("", key_id.as_deref(), offset, limit)?)
     }
 
     /// Names of the aliases of a key.
@@ -87,7 +93,7 @@ impl Kms {
     pub fn alias_names(&self, key_id: &str) -> Result<Vec<String>> {
         Ok(self
             .store
-            .list_aliases(Some(key_id), 0, usize::MAX)?
+            .list_aliases("", Some(key_id), 0, usize::MAX)?
             .items
             .into_iter()
             .map(|a| a.name)

@@ -41,7 +41,7 @@ impl fmt::Display for CheckReport {
 /// # Errors
 /// Store failures that stop the listing itself.
 pub fn check_store(store: Arc<dyn KeyStore>, root: RootKey) -> Result<CheckReport> {
-    let kms = Kms::unchecked(
+    let kms = Kms::over(Kms::unchecked(
         store,
         Arc::new(SystemClock),
         Arc::new(OsEntropy),
@@ -51,8 +51,9 @@ pub fn check_store(store: Arc<dyn KeyStore>, root: RootKey) -> Result<CheckRepor
             account_id: String::new(),
             wrapping_pool: 0,
             deterministic: false,
+            default_region_aliases: Vec::new(),
         },
-    );
+    ));
     let mut report = CheckReport::default();
     if let Some(stored) = kms.store.get_meta(ROOT_CHECK_META)?
         && stored != kms.root.check_value()
@@ -61,7 +62,7 @@ pub fn check_store(store: Arc<dyn KeyStore>, root: RootKey) -> Result<CheckRepor
             .problems
             .push("the root key is not the one this store was sealed under".into());
     }
-    for id in kms.store.list_keys(0, usize::MAX)?.items {
+    for id in kms.store.list_keys("", 0, usize::MAX)?.items {
         report.keys += 1;
         let key = match kms.store.get_key(&id) {
             Ok(Some(k)) => k,
@@ -80,7 +81,7 @@ pub fn check_store(store: Arc<dyn KeyStore>, root: RootKey) -> Result<CheckRepor
             }
         }
     }
-    let aliases = kms.store.list_aliases(None, 0, usize::MAX)?.items;
+    let aliases = kms.store.list_aliases("", None, 0, usize::MAX)?.items;
     report.aliases = aliases.len();
     for a in aliases {
         if kms.store.get_key(&a.key_id).is_ok_and(|k| k.is_none()) {

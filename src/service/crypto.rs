@@ -259,9 +259,12 @@ impl Kms {
         destination_context: &EncryptionContext,
         destination_algorithm: Option<AsymmetricAlgorithm>,
     ) -> Result<ReEncrypted, (ReEncryptSide, Error)> {
+        // AWS's two permissions: kms:ReEncryptFrom on the source, kms:ReEncryptTo on the
+        // destination.
+        let from = self.with_permission("kms:ReEncryptFrom");
         let plain = match (source.algorithm, source.key) {
-            (None, _) => self.decrypt(blob, source.context, source.key),
-            (Some(alg), Some(key)) => self.asymmetric_decrypt(key, source.version, alg, blob),
+            (None, _) => from.decrypt(blob, source.context, source.key),
+            (Some(alg), Some(key)) => from.asymmetric_decrypt(key, source.version, alg, blob),
             (Some(_), None) => Err(Error::invalid(
                 "SourceKeyId",
                 "A ciphertext of a key pair names no key: give the key that made it.",
@@ -287,9 +290,10 @@ impl Kms {
             return Err((ReEncryptSide::Source, e));
         }
         let pt = plain.plaintext.expose();
+        let to = self.with_permission("kms:ReEncryptTo");
         let encrypted = match destination_algorithm {
-            None => self.encrypt(destination, pt, destination_context),
-            Some(alg) => self.asymmetric_encrypt(destination, None, alg, pt),
+            None => to.encrypt(destination, pt, destination_context),
+            Some(alg) => to.asymmetric_encrypt(destination, None, alg, pt),
         }
         .map_err(|e| (ReEncryptSide::Destination, e))?;
         // Both keys were used by one ReEncrypt (the notes of its halves are replaced).

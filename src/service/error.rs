@@ -21,6 +21,9 @@ pub type BoxError = Box<dyn std::error::Error + Send + Sync + 'static>;
 /// Why a KMS operation failed.
 #[derive(Debug, thiserror::Error)]
 pub enum Error {
+    /// The caller may not do this (nothing was changed).
+    #[error("{} is not authorized to perform {} on {}", .0.principal_aws, .0.permission, .0.resource_aws)]
+    AccessDenied(Box<super::access::Denial>),
     /// No key with that ID.
     #[error("the specified key is not found")]
     KeyNotFound,
@@ -173,8 +176,18 @@ impl Error {
     }
 }
 
+/// Store failures turned into domain errors since start (for the metrics).
+static STORE_ERRORS: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
+
+/// How many store failures became domain errors since the process started.
+#[must_use]
+pub fn store_errors() -> u64 {
+    STORE_ERRORS.load(std::sync::atomic::Ordering::Relaxed)
+}
+
 impl From<StoreError> for Error {
     fn from(e: StoreError) -> Self {
+        STORE_ERRORS.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
         match e {
             StoreError::Corrupt { .. } => Self::UnreadableKey(e.to_string()),
             other => Self::internal(other),

@@ -161,6 +161,7 @@ impl Kms {
     /// # Errors
     /// Store failures.
     pub fn retirable_grants(&self, principal: &str) -> Result<Vec<(String, Grant)>> {
+        self.allow_account()?;
         let retires = |g: &Grant| g.retiring.as_deref() == Some(principal);
         let keys = self.list_keys_matching(0, usize::MAX, |k| k.grants.iter().any(retires))?;
         Ok(keys

@@ -19,6 +19,7 @@ use crate::crypto::pool::PoolError;
 use crate::crypto::token::{self, TokenHeader};
 use crate::crypto::wrap::{WrappingAlgorithm, WrappingKey, WrappingKeySpec};
 use crate::model::{KeyRecord, KeyRef, KeySpec, KeyState, Origin};
+use crate::store::KeyStore as _;
 
 /// How long an import token (and its public key) is valid: 24 hours.
 pub const TOKEN_LIFETIME: i64 = 24 * 3600;

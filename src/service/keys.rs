@@ -7,6 +7,7 @@ use crate::crypto::SecretBytes;
 use crate::model::{
     KeyRecord, KeyRef, KeySpec, KeyState, KeyUsage, KeyVersion, Origin, ProtectionLevel,
 };
+use crate::store::KeyStore as _;
 use crate::store::{Page, StoreError};
 
 /// Parameters of CreateKey, validated by the protocol layer.
@@ -84,7 +85,7 @@ impl Kms {
             description: input.description,
             state,
             created: now,
-            creator: self.settings.account_id.clone(),
+            creator: self.scope.account.clone(),
             delete_date: None,
             material_expire: None,
             material_fingerprint: None,
@@ -110,6 +111,7 @@ impl Kms {
     /// [`Error::InvalidParameter`] for EXTERNAL with automatic rotation, or a description
     /// that is too long.
     pub fn create_key(&self, input: CreateKeyInput) -> Result<KeyRecord> {
+        self.allow_account()?;
         if !input.spec.usages().contains(&input.usage) {
             return Err(Error::invalid(
                 "KeyUsage",
@@ -227,6 +229,7 @@ impl Kms {
     /// # Errors
     /// [`Error::InvalidParameter`] outside 1–1024.
     pub fn random_bytes(&self, n: usize) -> Result<SecretBytes> {
+        self.allow_account()?;
         if n == 0 || n > MAX_RANDOM {
             return Err(Error::invalid("NumberOfBytes", "must be 1 to 1024"));
         }
@@ -240,7 +243,8 @@ impl Kms {
     /// # Errors
     /// Store failures.
     pub fn list_keys(&self, offset: usize, limit: usize) -> Result<Page<KeyRecord>> {
-        let ids = self.store.list_keys(offset, limit)?;
+        self.allow_account()?;
+        let ids = self.store.list_keys("", offset, limit)?;
         Ok(Page {
             items: self.existing_keys(ids.items)?,
             total: ids.total,
@@ -253,7 +257,7 @@ impl Kms {
     pub(super) fn existing_keys(&self, ids: Vec<String>) -> Result<Vec<KeyRecord>> {
         let mut out = Vec::with_capacity(ids.len());
         for id in ids {
-            match self.load_id(&id) {
+            match self.read_id(&id) {
                 Ok(k) => out.push(k),
                 Err(Error::KeyNotFound) => {}
                 Err(Error::UnreadableKey(why)) => {
@@ -277,7 +281,8 @@ impl Kms {
         limit: usize,
         matches: impl Fn(&KeyRecord) -> bool,
     ) -> Result<Page<KeyRecord>> {
-        let ids = self.store.list_keys(0, usize::MAX)?;
+        self.allow_account()?;
+        let ids = self.store.list_keys("", 0, usize::MAX)?;
         let all: Vec<KeyRecord> = self
             .existing_keys(ids.items)?
             .into_iter()
@@ -287,6 +292,26 @@ impl Kms {
             total: all.len(),
             items: all.into_iter().skip(offset).take(limit).collect(),
         })
+    }
+
+    /// How many keys of this view's scope are in each state (read now; linear in the
+    /// number of keys).
+    ///
+    /// # Errors
+    /// Store failures.
+    pub fn keys_by_state(&self) -> Result<Vec<(&'static str, usize)>> {
+        let ids = self.store.list_keys("", 0, usize::MAX)?;
+        let mut counts: BTreeMap<&'static str, usize> = BTreeMap::new();
+        for key in self.existing_keys(ids.items)? {
+            *counts.entry(key.state.as_str()).or_default() += 1;
+        }
+        Ok(counts.into_iter().collect())
+    }
+
+    /// RSA wrapping keys ready in the pool now.
+    #[must_use]
+    pub fn pool_ready(&self) -> usize {
+        self.pool.ready()
     }
 
     /// EnableKey: allowed from Enabled and Disabled.

@@ -17,6 +17,7 @@
 //! `grants.rs` (grants and their tokens), `usage.rs` (last use, noted in memory and flushed
 //! by the sweeper), `secrets.rs` (secrets, envelope-encrypted under keys of this service).
 
+mod access;
 #[cfg(test)]
 mod access_tests;
 mod aliases;
@@ -27,6 +28,7 @@ mod crypto;
 pub mod error;
 mod export;
 mod grants;
+pub mod iam;
 mod import;
 mod keys;
 pub mod policy;
@@ -35,6 +37,7 @@ mod race_tests;
 mod random;
 mod rotation;
 mod rules;
+mod scope;
 mod secrets;
 pub mod seed;
 mod tags;
@@ -49,6 +52,7 @@ use std::sync::{Arc, Mutex};
 use base64::Engine as _;
 use base64::engine::general_purpose::STANDARD as B64;
 
+pub use access::{Access, Denial, Principal};
 pub use asymmetric::{
     Checked, DataKeyPair, Encapsulated, MAX_MAC_MESSAGE, MAX_MESSAGE, MacOut, PublicKeyOut,
     SharedSecretOut, SignInput, Signed,
@@ -65,6 +69,7 @@ pub use keys::{CreateKeyInput, MAX_DESCRIPTION};
 pub use random::{MAX_PASSWORD, MIN_PASSWORD, PUNCTUATION, PasswordRules};
 pub use rotation::{DEFAULT_ROTATION_INTERVAL, OnDemandLimit};
 pub use rules::{Rules, StateAfterCancel};
+pub use scope::{Scope, valid_scope_id};
 pub use secrets::{
     DEFAULT_SECRET_KEY_ALIASES, NewSecret, RotationSettings, SecretRead, SecretRules, SecretValue,
     VersionSelector,
@@ -79,7 +84,8 @@ use crate::crypto::random::Entropy;
 use crate::crypto::root::{RootKey, hmac_sha256};
 use crate::crypto::wrap::WrappingKey;
 use crate::model::{KeyRecord, KeyRef, KeySpec, KeyState, KeyUse, KeyVersion};
-use crate::store::{KeyStore, StoreError};
+use crate::store::{KeyStore, ScopedStore, StoreError};
+use scope::home_scope;
 
 /// Metadata name under which the store remembers which root key sealed it.
 pub const ROOT_CHECK_META: &str = "root_key_check";
@@ -155,11 +161,17 @@ pub struct KmsSettings {
     pub wrapping_pool: usize,
     /// Generate wrapping keys from the entropy source (`--deterministic`), not AWS-LC's.
     pub deterministic: bool,
+    /// Other names of `region` (the AWS dialect's default region, so that both dialects
+    /// share one default region and its keys).
+    pub default_region_aliases: Vec<String>,
 }
 
-/// The key-management service.
-pub struct Kms {
-    store: Arc<dyn KeyStore>,
+/// What every view of the service shares: the store, the clock, the keys and caches.
+pub struct Core {
+    /// The whole store, every scope (the sweeper's and `qkms check`'s view).
+    base: Arc<dyn KeyStore>,
+    /// The scope whose names the store keeps unprefixed (see `store::scoped`).
+    home: Scope,
     clock: Arc<dyn Clock>,
     entropy: Arc<dyn Entropy>,
     root: RootKey,
@@ -183,11 +195,36 @@ pub struct Kms {
     secret_key_lock: Mutex<()>,
 }
 
+/// The key-management service, as one account sees one region: a cheap view over the
+/// shared [`Core`] (see `scope.rs`). [`Kms::new`] makes the home scope's view with no
+/// caller (nothing is checked); the server makes one view per request.
+#[derive(Clone)]
+pub struct Kms {
+    core: Arc<Core>,
+    /// The store as this scope sees it.
+    store: Arc<ScopedStore>,
+    /// The account and region of this view (the region as the request named it).
+    scope: Arc<Scope>,
+    /// The caller whose permissions are checked; `None` = the service itself.
+    access: Option<Arc<Access>>,
+    /// Where the first key or secret the request touched is noted (for the audit log).
+    trail: Option<Arc<std::sync::OnceLock<String>>>,
+}
+
+impl std::ops::Deref for Kms {
+    type Target = Core;
+
+    fn deref(&self) -> &Core {
+        &self.core
+    }
+}
+
 impl fmt::Debug for Kms {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("Kms")
             .field("store", &self.store)
             .field("settings", &self.settings)
+            .field("access", &self.access)
             .finish_non_exhaustive()
     }
 }
@@ -205,11 +242,33 @@ impl Kms {
         root: RootKey,
         settings: KmsSettings,
     ) -> Result<Self> {
-        let mut kms = Self::unchecked(store, clock, entropy, root, settings);
+        let mut core = Self::unchecked(store, clock, entropy, root, settings);
+        core.home = home_scope(core.base.as_ref(), &core.settings)?;
+        let pool = core.settings.wrapping_pool;
+        let kms = Self::over(core);
         kms.check_root_key()?;
-        kms.tracking_start = kms.tracking_start_of_store()?;
-        kms.pool = WrappingKeyPool::for_this_machine(kms.settings.wrapping_pool);
-        Ok(kms)
+        let tracking_start = kms.tracking_start_of_store()?;
+        let mut core = Arc::try_unwrap(kms.core)
+            .map_err(|_| Error::internal("the service was shared while it was being built"))?;
+        core.tracking_start = tracking_start;
+        core.pool = WrappingKeyPool::for_this_machine(pool);
+        Ok(Self::over(core))
+    }
+
+    /// The home scope's view of `core`, with no caller.
+    fn over(core: Core) -> Self {
+        let store = Arc::new(ScopedStore::new(core.base.clone(), String::new()));
+        let scope = Arc::new(Scope {
+            account: core.settings.account_id.clone(),
+            region: core.settings.region.clone(),
+        });
+        Self {
+            core: Arc::new(core),
+            store,
+            scope,
+            access: None,
+            trail: None,
+        }
     }
 
     /// The service without the root-key check and without the wrapping-key pool (for
@@ -220,8 +279,12 @@ impl Kms {
         entropy: Arc<dyn Entropy>,
         root: RootKey,
         settings: KmsSettings,
-    ) -> Self {
-        Self {
+    ) -> Core {
+        Core {
+            home: Scope {
+                account: settings.account_id.clone(),
+                region: settings.region.clone(),
+            },
             // Both token versions are sealed under this one key: its label stays "v1" so
             // that tokens issued before an upgrade still open (the AADs tell them apart).
             token_key: root.derive(b"qkms import token v1"),
@@ -233,7 +296,7 @@ impl Kms {
             pool: WrappingKeyPool::for_this_machine(0),
             wrap_cache: Mutex::new(HashMap::new()),
             key_cache: cache::KeyCache::default(),
-            store,
+            base: store,
             clock,
             entropy,
             root,
@@ -257,7 +320,7 @@ impl Kms {
             None => {}
         }
         // Sample the first keys with material: one that opens proves the key right.
-        for id in self.store.list_keys(0, ROOT_SAMPLE)?.items {
+        for id in self.store.list_keys("", 0, ROOT_SAMPLE)?.items {
             let Ok(Some(key)) = self.store.get_key(&id) else {
                 continue;
             };
@@ -326,13 +389,20 @@ impl Kms {
 
     /// A key by ID, in its effective state (see [`effective`]); no write.
     fn load_id(&self, id: &str) -> Result<KeyRecord> {
+        let key = self.read_id(id)?;
+        self.allow_key(&key)?;
+        Ok(key)
+    }
+
+    /// As [`Kms::load_id`] without the caller's check (listings, which are checked once).
+    fn read_id(&self, id: &str) -> Result<KeyRecord> {
         let key = self.store.get_key(id)?.ok_or(Error::KeyNotFound)?;
         effective(key, self.clock.now()).ok_or(Error::KeyNotFound)
     }
 
     /// Forgets a cached key; called after every store write to it.
     fn forget(&self, key_id: &str) {
-        self.key_cache.invalidate(key_id);
+        self.key_cache.invalidate(&self.cache_id(key_id));
     }
 
     /// Forgets every cached key; called after a write that may touch them all.
@@ -363,7 +433,7 @@ impl Kms {
         let now = self.clock.now();
         // RSA and ML-DSA private operations take milliseconds: those keys always run on
         // the blocking pool, whatever the action declares.
-        self.key_cache.get(id).is_some_and(|k| {
+        self.key_cache.get(&self.cache_id(id)).is_some_and(|k| {
             k.record.due_at().is_none_or(|t| t > now)
                 && !matches!(
                     k.record.spec,
@@ -381,9 +451,11 @@ impl Kms {
     /// it, else loaded (effective state), opened and cached.
     pub(crate) fn cached(&self, id: &str) -> Result<Arc<CachedKey>> {
         let now = self.clock.now();
-        if let Some(hit) = self.key_cache.get(id)
+        let cache_id = self.cache_id(id);
+        if let Some(hit) = self.key_cache.get(&cache_id)
             && hit.record.due_at().is_none_or(|t| t > now)
         {
+            self.allow_key(&hit.record)?;
             return Ok(hit);
         }
         // The ticket comes before the store read: a write that lands after it keeps this
@@ -397,7 +469,7 @@ impl Kms {
             }
         }
         let entry = Arc::new(CachedKey::new(record, materials));
-        self.key_cache.fill(id, entry.clone(), ticket);
+        self.key_cache.fill(&cache_id, entry.clone(), ticket);
         Ok(entry)
     }
 
@@ -415,6 +487,7 @@ impl Kms {
             let stored = self.store.get_key(&id)?.ok_or(Error::KeyNotFound)?;
             let now = self.clock.now();
             let mut record = effective(stored.clone(), now).ok_or(Error::KeyNotFound)?;
+            self.allow_key(&record)?;
             let out = change(&mut record, now)?;
             let written = self.store.update_key(&record);
             // After the write, not before: a fill that read the old record is refused from
@@ -446,10 +519,11 @@ impl Kms {
         // Key uses noted since the last sweep are written first (one write per used key
         // per second at most, instead of one per crypto call).
         self.flush_usage();
-        let due = self.store.keys_due(self.clock.now())?;
+        let due = self.base.keys_due(self.clock.now())?;
         let mut changed = self.sweep_secrets()?;
-        for id in due {
-            match self.settle(&id) {
+        for stored in due {
+            let (kms, id) = self.owner_of(&stored);
+            match kms.settle(id) {
                 Ok(true) => changed += 1,
                 Ok(false) => {}
                 Err(e) => tracing::error!(key_id = %id, error = %e, "sweep could not settle a key"),
@@ -589,6 +663,7 @@ pub(crate) fn test_kms(store: Arc<dyn KeyStore>, clock: Arc<dyn Clock>) -> Kms {
             account_id: "1234567890123456".into(),
             wrapping_pool: 0,
             deterministic: false,
+            default_region_aliases: Vec::new(),
         },
     )
     .expect("a service over a fresh store")

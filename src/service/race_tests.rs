@@ -33,8 +33,13 @@ impl KeyStore for SlowStore {
     fn delete_key(&self, key_id: &str) -> Result<bool, StoreError> {
         self.0.delete_key(key_id)
     }
-    fn list_keys(&self, offset: usize, limit: usize) -> Result<Page<String>, StoreError> {
-        self.0.list_keys(offset, limit)
+    fn list_keys(
+        &self,
+        scope: &str,
+        offset: usize,
+        limit: usize,
+    ) -> Result<Page<String>, StoreError> {
+        self.0.list_keys(scope, offset, limit)
     }
     fn keys_due(&self, now: i64) -> Result<Vec<String>, StoreError> {
         self.0.keys_due(now)
@@ -53,11 +58,12 @@ impl KeyStore for SlowStore {
     }
     fn list_aliases(
         &self,
+        scope: &str,
         key_id: Option<&str>,
         offset: usize,
         limit: usize,
     ) -> Result<Page<Alias>, StoreError> {
-        self.0.list_aliases(key_id, offset, limit)
+        self.0.list_aliases(scope, key_id, offset, limit)
     }
     fn clear(&self) -> Result<(), StoreError> {
         self.0.clear()
@@ -83,8 +89,8 @@ impl KeyStore for SlowStore {
     fn delete_secret(&self, name: &str) -> Result<bool, StoreError> {
         self.0.delete_secret(name)
     }
-    fn list_secrets(&self) -> Result<Vec<crate::model::SecretRecord>, StoreError> {
-        self.0.list_secrets()
+    fn list_secrets(&self, scope: &str) -> Result<Vec<crate::model::SecretRecord>, StoreError> {
+        self.0.list_secrets(scope)
     }
     fn secrets_due(&self, now: i64) -> Result<Vec<String>, StoreError> {
         self.0.secrets_due(now)

@@ -111,6 +111,7 @@ impl Kms {
     /// excluded, or when each included type is required and the length is shorter than
     /// the number of types.
     pub fn random_password(&self, rules: &PasswordRules) -> Result<SecretBytes> {
+        self.allow_account()?;
         if !(MIN_PASSWORD..=MAX_PASSWORD).contains(&rules.length) {
             return Err(Error::invalid("PasswordLength", "It must be 1 to 4096."));
         }

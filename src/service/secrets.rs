@@ -21,7 +21,7 @@ use crate::model::{
     Alias, KeyRef, KeyUsage, SealedValue, SecretDataType, SecretRecord, SecretRotation,
     SecretVersion, Stage,
 };
-use crate::store::StoreError;
+use crate::store::{KeyStore as _, StoreError};
 
 /// The aliases of the service-managed key that protects secrets created without a key.
 pub const DEFAULT_SECRET_KEY_ALIASES: [&str; 2] =
@@ -218,7 +218,7 @@ impl Kms {
         if let Some(a) = self.store.get_alias(aws)? {
             return Ok(a.key_id);
         }
-        let key = self.create_key(super::CreateKeyInput {
+        let key = self.as_service().create_key(super::CreateKeyInput {
             spec: crate::model::KeySpec::Aes256,
             usage: KeyUsage::EncryptDecrypt,
             origin: crate::model::Origin::Kms,
@@ -245,7 +245,8 @@ impl Kms {
 
     /// Resolves a caller's key for secrets: it must exist and encrypt symmetrically.
     fn check_secret_key(&self, key: &KeyRef) -> Result<String> {
-        let record = self.load(key)?;
+        // The secret's permission covers the use of its key.
+        let record = self.as_service().load(key)?;
         if record.usage != KeyUsage::EncryptDecrypt || Aead::of(record.spec).is_none() {
             return Err(Error::IncompatibleUsage(format!(
                 "secrets are encrypted with symmetric ENCRYPT/DECRYPT keys, and this key is {}",
@@ -296,6 +297,7 @@ impl Kms {
             cause: Box::new(cause),
         };
         let data_key = self
+            .as_service()
             .generate_data_key(
                 &KeyRef::Id(key_id.to_owned()),
                 32,
@@ -337,6 +339,7 @@ impl Kms {
             .decode(&version.sealed.ciphertext)
             .map_err(|_| corrupt(name, "ciphertext"))?;
         let key = self
+            .as_service()
             .decrypt(&data_key, &data_key_context(name, &version.id), None)
             .map_err(|cause| Error::SecretKey {
                 writing: false,
@@ -365,6 +368,7 @@ impl Kms {
         if record.delete_date.is_some_and(|t| t <= self.now()) {
             return Err(Error::SecretNotFound);
         }
+        self.allow_secret(&record)?;
         Ok(record)
     }
 
@@ -406,6 +410,8 @@ impl Kms {
     /// [`Error::SecretExists`], [`Error::SecretDeleted`] (the name is pending deletion),
     /// [`Error::SecretKey`] when the key is unknown, unusable or not symmetric.
     pub fn create_secret(&self, input: NewSecret) -> Result<SecretRecord> {
+        self.allow_account()?;
+        self.note(|| format!("secret/{}", input.name));
         if let Some(old) = self.store.get_secret(&input.name)?
             && old.delete_date.is_none_or(|t| t > self.now())
         {
@@ -505,10 +511,11 @@ impl Kms {
     /// # Errors
     /// Store failures.
     pub fn list_secrets(&self) -> Result<Vec<SecretRecord>> {
+        self.allow_account()?;
         let now = self.now();
         Ok(self
             .store
-            .list_secrets()?
+            .list_secrets("")?
             .into_iter()
             .filter(|s| s.delete_date.is_none_or(|t| t > now))
             .collect())
@@ -808,7 +815,7 @@ impl Kms {
     }
 
     fn rotated_password(&self) -> Result<SecretBytes> {
-        self.random_password(&PasswordRules {
+        self.as_service().random_password(&PasswordRules {
             length: ROTATED_PASSWORD,
             exclude_punctuation: true,
             require_each_included_type: true,
@@ -894,8 +901,9 @@ impl Kms {
     /// runs scheduled rotations. Returns how many secrets changed.
     pub(super) fn sweep_secrets(&self) -> Result<usize> {
         let mut changed = 0;
-        for name in self.store.secrets_due(self.now())? {
-            match self.settle_secret(&name) {
+        for stored in self.base.secrets_due(self.now())? {
+            let (kms, name) = self.owner_of(&stored);
+            match kms.settle_secret(name) {
                 Ok(true) => changed += 1,
                 Ok(false) => {}
                 Err(e) => {

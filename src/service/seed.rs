@@ -39,6 +39,7 @@ use crate::crypto::SecretBytes;
 use crate::model::{
     Alias, KeyRecord, KeyRef, KeySpec, KeyState, KeyUsage, KeyVersion, Origin, ProtectionLevel,
 };
+use crate::store::KeyStore as _;
 use crate::store::StoreError;
 
 /// A seed file.
@@ -495,7 +496,7 @@ impl Kms {
     /// # Errors
     /// Store failures.
     pub fn export_seed(&self, include_material: bool) -> Result<SeedFile> {
-        let ids = self.store.list_keys(0, usize::MAX)?;
+        let ids = self.store.list_keys("", 0, usize::MAX)?;
         let mut out = SeedFile::default();
         for key in self.existing_keys(ids.items)? {
             let mut versions = Vec::new();
@@ -541,7 +542,7 @@ impl Kms {
                 versions,
             });
         }
-        let aliases = self.store.list_aliases(None, 0, usize::MAX)?;
+        let aliases = self.store.list_aliases("", None, 0, usize::MAX)?;
         out.aliases = aliases
             .items
             .into_iter()

@@ -11,6 +11,7 @@ use crate::crypto::random::OsEntropy;
 use crate::crypto::token::{self, TokenHeader};
 use crate::crypto::wrap::{WrappingAlgorithm, WrappingKey, WrappingKeySpec};
 use crate::model::{EncryptionContext, KeySpec, KeyState, KeyUsage, Origin, ProtectionLevel};
+use crate::store::KeyStore as _;
 use crate::store::MemoryStore;
 
 const T0: i64 = 1_704_067_200; // 2024-01-01T00:00:00Z
@@ -715,6 +716,7 @@ fn wrong_root_key_is_refused() {
         account_id: "a".into(),
         wrapping_pool: 0,
         deterministic: false,
+        default_region_aliases: Vec::new(),
     };
     let clock = Arc::new(ControlledClock::new(Mode::Fixed(T0)));
     Kms::new(
@@ -749,6 +751,7 @@ fn wrong_root_key_is_refused_without_the_check_row() {
         account_id: "a".into(),
         wrapping_pool: 0,
         deterministic: false,
+        default_region_aliases: Vec::new(),
     };
     let clock = Arc::new(ControlledClock::new(Mode::Fixed(T0)));
     let root = RootKey::generate(&OsEntropy).unwrap();

@@ -7,6 +7,7 @@
 //! store's metadata and reported as `TrackingStartDate`, so a key made before it may have
 //! been used without a record, as on AWS.
 
+use crate::store::KeyStore as _;
 use std::collections::HashMap;
 
 use super::{Error, Kms, Result};
@@ -47,9 +48,10 @@ impl Kms {
         let used = KeyUse { at, operation };
         if let Ok(mut uses) = self.uses.lock() {
             // A key used again since the last flush costs no allocation.
-            match uses.get_mut(key_id) {
+            let key_id = self.cache_id(key_id);
+            match uses.get_mut(key_id.as_ref()) {
                 Some(noted) => *noted = used,
-                None => drop(uses.insert(key_id.to_owned(), used)),
+                None => drop(uses.insert(key_id.into_owned(), used)),
             }
         }
     }
@@ -99,7 +101,8 @@ impl Kms {
         };
         let mut written = 0;
         for (key_id, used) in batch {
-            let result = self.update(&KeyRef::Id(key_id.clone()), |key, _| {
+            let (kms, bare) = self.owner_of(&key_id);
+            let result = kms.update(&KeyRef::Id(bare.to_owned()), |key, _| {
                 if key.last_used.is_none_or(|old| old.at <= used.at) {
                     key.last_used = Some(used);
                 }

@@ -279,16 +279,27 @@ impl KeyStore for SqliteStore {
         Ok(n == 1)
     }
 
-    fn list_keys(&self, offset: usize, limit: usize) -> Result<Page<String>, StoreError> {
+    fn list_keys(
+        &self,
+        scope: &str,
+        offset: usize,
+        limit: usize,
+    ) -> Result<Page<String>, StoreError> {
         let conn = self.reader()?;
         let total: i64 = conn
-            .query_row("SELECT COUNT(*) FROM keys", [], |r| r.get(0))
+            .query_row(
+                "SELECT COUNT(*) FROM keys WHERE ((?1 = '' AND substr(key_id, 1, 1) <> '~') OR (?1 <> '' AND substr(key_id, 1, length(?1)) = ?1))",
+                params![scope],
+                |r| r.get(0),
+            )
             .map_err(backend)?;
         let mut stmt = conn
-            .prepare_cached("SELECT key_id FROM keys ORDER BY created, key_id LIMIT ?1 OFFSET ?2")
+            .prepare_cached(
+                "SELECT key_id FROM keys WHERE ((?1 = '' AND substr(key_id, 1, 1) <> '~') OR (?1 <> '' AND substr(key_id, 1, length(?1)) = ?1)) ORDER BY created, key_id LIMIT ?2 OFFSET ?3",
+            )
             .map_err(backend)?;
         let items = stmt
-            .query_map(params![to_i64(limit), to_i64(offset)], |r| r.get(0))
+            .query_map(params![scope, to_i64(limit), to_i64(offset)], |r| r.get(0))
             .map_err(backend)?
             .collect::<Result<Vec<String>, _>>()
             .map_err(backend)?;
@@ -365,6 +376,7 @@ impl KeyStore for SqliteStore {
 
     fn list_aliases(
         &self,
+        scope: &str,
         key_id: Option<&str>,
         offset: usize,
         limit: usize,
@@ -372,19 +384,19 @@ impl KeyStore for SqliteStore {
         let conn = self.reader()?;
         let total: i64 = conn
             .query_row(
-                "SELECT COUNT(*) FROM aliases WHERE ?1 IS NULL OR key_id = ?1",
-                params![key_id],
+                "SELECT COUNT(*) FROM aliases WHERE (?1 IS NULL OR key_id = ?1) AND ((?2 = '' AND substr(name, 1, 1) <> '~') OR (?2 <> '' AND substr(name, 1, length(?2)) = ?2))",
+                params![key_id, scope],
                 |r| r.get(0),
             )
             .map_err(backend)?;
         let mut stmt = conn
             .prepare_cached(
-                "SELECT name, key_id, created FROM aliases WHERE ?1 IS NULL OR key_id = ?1
-                 ORDER BY name LIMIT ?2 OFFSET ?3",
+                "SELECT name, key_id, created FROM aliases WHERE (?1 IS NULL OR key_id = ?1)
+                 AND ((?4 = '' AND substr(name, 1, 1) <> '~') OR (?4 <> '' AND substr(name, 1, length(?4)) = ?4)) ORDER BY name LIMIT ?2 OFFSET ?3",
             )
             .map_err(backend)?;
         let items = stmt
-            .query_map(params![key_id, to_i64(limit), to_i64(offset)], |r| {
+            .query_map(params![key_id, to_i64(limit), to_i64(offset), scope], |r| {
                 Ok(Alias {
                     name: r.get(0)?,
                     key_id: r.get(1)?,
@@ -482,13 +494,15 @@ impl KeyStore for SqliteStore {
         Ok(n == 1)
     }
 
-    fn list_secrets(&self) -> Result<Vec<SecretRecord>, StoreError> {
+    fn list_secrets(&self, scope: &str) -> Result<Vec<SecretRecord>, StoreError> {
         let conn = self.reader()?;
         let mut stmt = conn
-            .prepare_cached("SELECT name, record, revision FROM secrets ORDER BY created, name")
+            .prepare_cached(
+                "SELECT name, record, revision FROM secrets WHERE ((?1 = '' AND substr(name, 1, 1) <> '~') OR (?1 <> '' AND substr(name, 1, length(?1)) = ?1)) ORDER BY created, name",
+            )
             .map_err(backend)?;
         let rows = stmt
-            .query_map([], |r| {
+            .query_map(params![scope], |r| {
                 Ok((
                     r.get::<_, String>(0)?,
                     r.get::<_, String>(1)?,

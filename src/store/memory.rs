@@ -3,6 +3,7 @@
 use std::collections::{BTreeMap, HashMap};
 use std::sync::{Mutex, MutexGuard};
 
+use super::scoped::in_scope;
 use super::{KeyStore, Page, StoreError};
 use crate::model::{Alias, KeyRecord, SecretRecord};
 
@@ -79,17 +80,21 @@ impl KeyStore for MemoryStore {
         Ok(true)
     }
 
-    fn list_keys(&self, offset: usize, limit: usize) -> Result<Page<String>, StoreError> {
+    fn list_keys(
+        &self,
+        scope: &str,
+        offset: usize,
+        limit: usize,
+    ) -> Result<Page<String>, StoreError> {
         let inner = self.lock()?;
+        let ids = || inner.order.keys().filter(|(_, id)| in_scope(id, scope));
         Ok(Page {
-            items: inner
-                .order
-                .keys()
+            items: ids()
                 .skip(offset)
                 .take(limit)
                 .map(|(_, id)| id.clone())
                 .collect(),
-            total: inner.keys.len(),
+            total: ids().count(),
         })
     }
 
@@ -129,6 +134,7 @@ impl KeyStore for MemoryStore {
 
     fn list_aliases(
         &self,
+        scope: &str,
         key_id: Option<&str>,
         offset: usize,
         limit: usize,
@@ -137,7 +143,7 @@ impl KeyStore for MemoryStore {
         let matching: Vec<&Alias> = inner
             .aliases
             .values()
-            .filter(|a| key_id.is_none_or(|k| a.key_id == k))
+            .filter(|a| in_scope(&a.name, scope) && key_id.is_none_or(|k| a.key_id == k))
             .collect();
         Ok(Page {
             total: matching.len(),
@@ -193,8 +199,14 @@ impl KeyStore for MemoryStore {
         Ok(self.lock()?.secrets.remove(name).is_some())
     }
 
-    fn list_secrets(&self) -> Result<Vec<SecretRecord>, StoreError> {
-        let mut all: Vec<SecretRecord> = self.lock()?.secrets.values().cloned().collect();
+    fn list_secrets(&self, scope: &str) -> Result<Vec<SecretRecord>, StoreError> {
+        let mut all: Vec<SecretRecord> = self
+            .lock()?
+            .secrets
+            .values()
+            .filter(|s| in_scope(&s.name, scope))
+            .cloned()
+            .collect();
         all.sort_by(|a, b| (a.created, &a.name).cmp(&(b.created, &b.name)));
         Ok(all)
     }

@@ -10,6 +10,7 @@
 
 mod embedded;
 mod memory;
+pub mod scoped;
 #[cfg(test)]
 mod suite;
 
@@ -17,6 +18,7 @@ use std::fmt;
 
 pub use embedded::{DB_FILE, SqliteStore};
 pub use memory::MemoryStore;
+pub use scoped::ScopedStore;
 
 use crate::model::{Alias, KeyRecord, SecretRecord};
 
@@ -88,11 +90,18 @@ pub trait KeyStore: Send + Sync + fmt::Debug {
     /// Backend failures.
     fn delete_key(&self, key_id: &str) -> Result<bool, StoreError>;
 
-    /// Key IDs in creation order (then ID), `offset`/`limit` paged.
+    /// Key IDs of one scope (`scope` is a [`scoped::prefix`], or `""` for the home
+    /// scope; see [`scoped::in_scope`]) in creation order (then ID), `offset`/`limit`
+    /// paged. A [`ScopedStore`] lists its own scope whatever `scope` says.
     ///
     /// # Errors
     /// Backend failures.
-    fn list_keys(&self, offset: usize, limit: usize) -> Result<Page<String>, StoreError>;
+    fn list_keys(
+        &self,
+        scope: &str,
+        offset: usize,
+        limit: usize,
+    ) -> Result<Page<String>, StoreError>;
 
     /// IDs of keys whose [`KeyRecord::due_at`] is at or before `now`.
     ///
@@ -124,12 +133,14 @@ pub trait KeyStore: Send + Sync + fmt::Debug {
     /// Backend failures.
     fn delete_alias(&self, name: &str) -> Result<bool, StoreError>;
 
-    /// Aliases by name, optionally only those of one key, paged.
+    /// Aliases of one scope (as in [`KeyStore::list_keys`]) by name, optionally only
+    /// those of one key, paged.
     ///
     /// # Errors
     /// Backend failures.
     fn list_aliases(
         &self,
+        scope: &str,
         key_id: Option<&str>,
         offset: usize,
         limit: usize,
@@ -160,11 +171,12 @@ pub trait KeyStore: Send + Sync + fmt::Debug {
     /// Backend failures.
     fn delete_secret(&self, name: &str) -> Result<bool, StoreError>;
 
-    /// Every secret, in creation order (then name).
+    /// Every secret of one scope (as in [`KeyStore::list_keys`]), in creation order (then
+    /// name).
     ///
     /// # Errors
     /// Backend failures.
-    fn list_secrets(&self) -> Result<Vec<SecretRecord>, StoreError>;
+    fn list_secrets(&self, scope: &str) -> Result<Vec<SecretRecord>, StoreError>;
 
     /// Names of secrets whose [`SecretRecord::due_at`] is at or before `now`.
     ///

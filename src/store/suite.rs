@@ -45,11 +45,11 @@ fn run(store: &dyn KeyStore) {
     ));
 
     // Listing is by creation time, then ID.
-    let page = store.list_keys(0, 2).unwrap();
+    let page = store.list_keys("", 0, 2).unwrap();
     assert_eq!(page.items, vec!["a", "b"]);
     assert_eq!(page.total, 3);
-    assert_eq!(store.list_keys(2, 10).unwrap().items, vec!["c"]);
-    assert!(store.list_keys(5, 10).unwrap().items.is_empty());
+    assert_eq!(store.list_keys("", 2, 10).unwrap().items, vec!["c"]);
+    assert!(store.list_keys("", 5, 10).unwrap().items.is_empty());
 
     // Compare-and-swap updates.
     let mut a = store.get_key("a").unwrap().unwrap();
@@ -100,8 +100,8 @@ fn run(store: &dyn KeyStore) {
         store.update_alias("alias/none", "c"),
         Err(StoreError::NotFound)
     ));
-    assert_eq!(store.list_aliases(None, 0, 10).unwrap().total, 2);
-    let of_b = store.list_aliases(Some("b"), 0, 10).unwrap();
+    assert_eq!(store.list_aliases("", None, 0, 10).unwrap().total, 2);
+    let of_b = store.list_aliases("", Some("b"), 0, 10).unwrap();
     assert_eq!(of_b.items.len(), 1);
     assert_eq!(of_b.items[0].name, "alias/y");
 
@@ -132,7 +132,7 @@ fn run_clear(store: &dyn KeyStore) {
     store.clear().unwrap();
     assert!(store.get_key("x").unwrap().is_none());
     assert!(store.get_alias("alias/x").unwrap().is_none());
-    assert_eq!(store.list_keys(0, 10).unwrap().total, 0);
+    assert_eq!(store.list_keys("", 0, 10).unwrap().total, 0);
     assert_eq!(store.get_meta("keep").unwrap().as_deref(), Some("1"));
 }
 
@@ -149,7 +149,7 @@ fn clear_empties_keys_and_aliases_but_keeps_metadata() {
 fn run_bulk(store: &dyn KeyStore) {
     let keys: Vec<KeyRecord> = (0..5).map(|i| key(&format!("bulk{i}"), i)).collect();
     store.create_keys(&keys).unwrap();
-    assert_eq!(store.list_keys(0, 10).unwrap().total, 5);
+    assert_eq!(store.list_keys("", 0, 10).unwrap().total, 5);
     assert!(matches!(
         store.create_keys(&keys[..1]),
         Err(StoreError::Conflict)
@@ -263,7 +263,7 @@ fn run_secrets(store: &dyn KeyStore) {
         Err(StoreError::Conflict)
     ));
     let names: Vec<String> = store
-        .list_secrets()
+        .list_secrets("")
         .unwrap()
         .into_iter()
         .map(|s| s.name)
@@ -289,7 +289,7 @@ fn run_secrets(store: &dyn KeyStore) {
         Err(StoreError::NotFound)
     ));
     store.clear().unwrap();
-    assert!(store.list_secrets().unwrap().is_empty());
+    assert!(store.list_secrets("").unwrap().is_empty());
 }
 
 #[test]

@@ -65,6 +65,7 @@ pub fn state_with(
             account_id: "1234567890123456".into(),
             wrapping_pool: 0,
             deterministic,
+            default_region_aliases: vec!["us-east-1".into()],
         },
     )
     .unwrap();
