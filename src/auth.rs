@@ -7,14 +7,33 @@ use std::sync::{Arc, Mutex};
 
 use crate::crypto::SecretBytes;
 use crate::service::Principal;
+use crate::service::iam::PolicyDoc;
+use crate::sessions::{KEY_PREFIX, SessionKeys, TokenError};
 
 /// How far a request's timestamp may be from the server's real clock: ±15 minutes.
 pub const MAX_SKEW_SECS: i64 = 15 * 60;
 
-/// Access key pairs, each of one principal.
+/// Access key pairs, each of one principal, and temporary credentials.
 #[derive(Debug, Clone, Default)]
 pub struct Credentials {
     keys: HashMap<String, (SecretBytes, Arc<Principal>)>,
+    /// Principals by (account, name), for sessions.
+    principals: HashMap<(Option<String>, String), Arc<Principal>>,
+    /// Opens session tokens (`None`: no temporary credentials).
+    sessions: Option<SessionKeys>,
+}
+
+/// Why an access key was refused.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum KeyError {
+    /// No such access key.
+    Unknown,
+    /// A temporary key without its token.
+    TokenMissing,
+    /// The token is not this key's or does not open.
+    TokenMalformed,
+    /// The session is over.
+    TokenExpired,
 }
 
 impl Credentials {
@@ -30,12 +49,93 @@ impl Credentials {
     pub fn of_principals(
         entries: impl IntoIterator<Item = (String, SecretBytes, Arc<Principal>)>,
     ) -> Self {
+        let keys: HashMap<_, _> = entries
+            .into_iter()
+            .map(|(id, secret, principal)| (id, (secret, principal)))
+            .collect();
+        let principals = keys
+            .values()
+            .map(|(_, p)| ((p.account.clone(), p.name.clone()), p.clone()))
+            .collect();
         Self {
-            keys: entries
-                .into_iter()
-                .map(|(id, secret, principal)| (id, (secret, principal)))
-                .collect(),
+            keys,
+            principals,
+            sessions: None,
         }
+    }
+
+    /// Accepts temporary credentials sealed under `sessions`.
+    #[must_use]
+    pub fn with_sessions(mut self, sessions: SessionKeys) -> Self {
+        self.sessions = Some(sessions);
+        self
+    }
+
+    /// The session keys, when temporary credentials are on.
+    #[must_use]
+    pub fn sessions(&self) -> Option<&SessionKeys> {
+        self.sessions.as_ref()
+    }
+
+    /// The principal `name` of `account` (`None`: the default account); the default
+    /// account's `root` always exists.
+    #[must_use]
+    pub fn principal(&self, account: Option<&str>, name: &str) -> Option<Arc<Principal>> {
+        let found = self
+            .principals
+            .get(&(account.map(str::to_owned), name.to_owned()))
+            .cloned();
+        match (found, account, name) {
+            (Some(p), _, _) => Some(p),
+            (None, None, "root") => Some(Arc::new(Principal::default_root())),
+            _ => None,
+        }
+    }
+
+    /// The secret and the caller of an access key, with the session token a temporary
+    /// key must carry (checked at real time `now`).
+    ///
+    /// # Errors
+    /// [`KeyError`].
+    pub fn resolve(
+        &self,
+        access_key_id: &str,
+        token: Option<&str>,
+        now: i64,
+    ) -> Result<(SecretBytes, Caller), KeyError> {
+        if let Some((secret, principal)) = self.keys.get(access_key_id) {
+            let caller = Caller {
+                access_key_id: access_key_id.to_owned(),
+                principal: principal.clone(),
+                session_policy: None,
+            };
+            return Ok((secret.clone(), caller));
+        }
+        let (Some(sessions), true) = (&self.sessions, access_key_id.starts_with(KEY_PREFIX)) else {
+            return Err(KeyError::Unknown);
+        };
+        let token = token.ok_or(KeyError::TokenMissing)?;
+        let session = sessions
+            .open(access_key_id, token, now)
+            .map_err(|e| match e {
+                TokenError::Malformed => KeyError::TokenMalformed,
+                TokenError::Expired => KeyError::TokenExpired,
+            })?;
+        let principal = self
+            .principal(session.account.as_deref(), &session.principal)
+            .ok_or(KeyError::TokenMalformed)?;
+        let session_policy = match &session.policy {
+            Some(text) => Some(Arc::new(
+                PolicyDoc::parse(text).map_err(|_| KeyError::TokenMalformed)?,
+            )),
+            None => None,
+        };
+        let caller = Caller {
+            access_key_id: access_key_id.to_owned(),
+            principal,
+            session_policy,
+        };
+        Ok((session.secret, caller))
     }
 
     /// The secret of an access key ID.
@@ -50,6 +150,7 @@ impl Credentials {
         self.keys.get(access_key_id).map(|(_, p)| Caller {
             access_key_id: access_key_id.to_owned(),
             principal: p.clone(),
+            session_policy: None,
         })
     }
 }
@@ -61,6 +162,8 @@ pub struct Caller {
     pub access_key_id: String,
     /// Whose key it is.
     pub principal: Arc<Principal>,
+    /// The session policy of temporary credentials.
+    pub session_policy: Option<Arc<PolicyDoc>>,
 }
 
 const SHARDS: usize = 16;

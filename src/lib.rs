@@ -38,5 +38,6 @@ pub mod protocol;
 pub mod replay;
 pub mod server;
 pub mod service;
+pub mod sessions;
 pub mod sign;
 pub mod store;

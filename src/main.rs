@@ -233,6 +233,7 @@ fn serve(config: Config) -> Result<(), Failure> {
         tracing::warn!(now = %iso8601(clock.now()), "the KMS clock is not the system clock");
     }
     let audit = open_audit(&config, &root)?;
+    let sessions = qkms::sessions::SessionKeys::new(root.derive(b"qkms sts v1"));
     let kms = Kms::new(store, clock.clone(), entropy, root, settings)
         .map_err(|e| Failure::Refused(format!("{}: {e}", config.data_dir.display())))?;
     for (path, seed) in seeds {
@@ -241,7 +242,7 @@ fn serve(config: Config) -> Result<(), Failure> {
             .map_err(|e| format!("seed file {}: {e}", path.display()))?;
         tracing::info!(file = %path.display(), created = report.created, unchanged = report.unchanged, aliases_created = report.aliases_created, "seed loaded");
     }
-    let mut state = app_state(&config, Arc::new(kms), clock, recorder);
+    let mut state = app_state(&config, Arc::new(kms), clock, recorder, sessions);
     if let Some(log) = audit {
         state = state.with_audit(log);
     }
@@ -320,8 +321,10 @@ fn app_state(
     kms: Arc<Kms>,
     clock: Arc<ControlledClock>,
     recorder: Option<Recorder>,
+    sessions: qkms::sessions::SessionKeys,
 ) -> AppState {
-    let mut state = AppState::new(kms, clock, credentials(config), config.admin.clone())
+    let credentials = credentials(config).with_sessions(sessions);
+    let mut state = AppState::new(kms, clock, credentials, config.admin.clone())
         .with_aws_account_id(config.aws_account_id.clone())
         .with_cors(config.cors.clone())
         .with_explorer(config.explorer);

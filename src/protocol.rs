@@ -170,6 +170,8 @@ pub struct About<'a> {
     pub caller: &'a str,
     /// Whose key that is.
     pub principal: &'a Arc<crate::service::Principal>,
+    /// The session policy of temporary credentials.
+    pub session_policy: Option<&'a Arc<crate::service::iam::PolicyDoc>>,
     /// The region it names (its signature's, its `RegionId`), or empty for the default.
     pub region: &'a str,
 }

@@ -26,6 +26,10 @@ closed_enum! {
         IncompleteSignature = "IncompleteSignature" => 400,
         /// 404: unknown AccessKeyId.
         InvalidAccessKeyIdNotFound = "InvalidAccessKeyId.NotFound" => 404,
+        /// 400: a temporary access key without a valid session token.
+        InvalidSecurityTokenMalformed = "InvalidSecurityToken.Malformed" => 400,
+        /// 400: the session of a temporary access key is over.
+        InvalidSecurityTokenExpired = "InvalidSecurityToken.Expired" => 400,
         /// 404: unknown Action (or path).
         InvalidActionNotFound = "InvalidAction.NotFound" => 404,
         /// 400: Version is not 2016-01-20.

@@ -189,6 +189,7 @@ impl Protocol for Aliyun {
             spec: v.action.spec(),
             caller: &v.caller.access_key_id,
             principal: &v.caller.principal,
+            session_policy: v.caller.session_policy.as_ref(),
             region: &v.region,
         }
     }

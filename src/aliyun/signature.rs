@@ -19,7 +19,7 @@ use sha2::Digest as _;
 use subtle::ConstantTimeEq as _;
 
 use super::error::{AliyunError, ErrorCode};
-use crate::auth::{Caller, Credentials, MAX_SKEW_SECS, NonceCache};
+use crate::auth::{Caller, Credentials, KeyError, MAX_SKEW_SECS, NonceCache};
 use crate::crypto::SecretBytes;
 use crate::crypto::mac::hmac_sha256;
 use crate::sign::aliyun::{
@@ -148,22 +148,31 @@ fn check_nonce(
     Ok(())
 }
 
-fn lookup<'c>(creds: &'c Credentials, access_key_id: &str) -> Result<&'c SecretBytes, AliyunError> {
-    creds.secret(access_key_id).ok_or_else(|| {
-        AliyunError::new(
-            ErrorCode::InvalidAccessKeyIdNotFound,
-            "Specified access key is not found.",
-        )
-    })
-}
-
-fn caller(creds: &Credentials, access_key_id: &str) -> Result<Caller, AliyunError> {
-    creds.caller(access_key_id).ok_or_else(|| {
-        AliyunError::new(
-            ErrorCode::InvalidAccessKeyIdNotFound,
-            "Specified access key is not found.",
-        )
-    })
+/// The secret and caller of an access key; a temporary key's session token comes as the
+/// `SecurityToken` parameter or the `x-acs-security-token` header.
+fn lookup(
+    creds: &Credentials,
+    access_key_id: &str,
+    parts: &RequestParts<'_>,
+) -> Result<(SecretBytes, Caller), AliyunError> {
+    let token =
+        param(parts, "SecurityToken").or_else(|| header(parts.headers, "x-acs-security-token"));
+    creds
+        .resolve(access_key_id, token, chrono::Utc::now().timestamp())
+        .map_err(|e| match e {
+            KeyError::Unknown => AliyunError::new(
+                ErrorCode::InvalidAccessKeyIdNotFound,
+                "Specified access key is not found.",
+            ),
+            KeyError::TokenMissing | KeyError::TokenMalformed => AliyunError::new(
+                ErrorCode::InvalidSecurityTokenMalformed,
+                "Specified SecurityToken is malformed.",
+            ),
+            KeyError::TokenExpired => AliyunError::new(
+                ErrorCode::InvalidSecurityTokenExpired,
+                "Specified SecurityToken is expired.",
+            ),
+        })
 }
 
 /// Verifies a request's signature and freshness; returns the caller.
@@ -213,7 +222,8 @@ fn verify_v1(
     if param(parts, "SignatureVersion").is_some_and(|v| v != "1.0") {
         return Err(AliyunError::invalid("SignatureVersion"));
     }
-    let secret = lookup(creds, access_key_id)?;
+    let (secret, caller) = lookup(creds, access_key_id, parts)?;
+    let secret = &secret;
     check_timestamp(param(parts, "Timestamp"), "Timestamp", fresh.now)?;
     let all: Vec<&(String, String)> = parts.query.iter().chain(parts.form.iter()).collect();
     let string_to_sign = v1_string_to_sign(parts.method, &all);
@@ -223,7 +233,7 @@ fn verify_v1(
         return Err(mismatch(&string_to_sign));
     }
     check_nonce(fresh, access_key_id, param(parts, "SignatureNonce"))?;
-    caller(creds, access_key_id)
+    Ok(caller)
 }
 
 /// `Credential=…,SignedHeaders=…,Signature=…` → the three values.
@@ -338,7 +348,8 @@ fn verify_acs(
         }
         _ => (credential, None),
     };
-    let secret = lookup(creds, access_key_id)?;
+    let (secret, caller) = lookup(creds, access_key_id, parts)?;
+    let secret = &secret;
     check_timestamp(header(parts.headers, "x-acs-date"), "x-acs-date", fresh.now)?;
 
     let body_hash = hex::encode(sha2::Sha256::digest(parts.body));
@@ -390,7 +401,7 @@ fn verify_acs(
         access_key_id,
         header(parts.headers, "x-acs-signature-nonce"),
     )?;
-    caller(creds, access_key_id)
+    Ok(caller)
 }
 
 #[cfg(test)]

@@ -83,6 +83,8 @@ closed_enum! {
         InvalidSignature = "InvalidSignatureException" => 400,
         /// Unknown access key.
         UnrecognizedClient = "UnrecognizedClientException" => 400,
+        /// The session token of temporary credentials has expired.
+        ExpiredToken = "ExpiredTokenException" => 400,
         /// Too many wrapping keys are being generated (a deliberate limit); clients retry it.
         Throttling = "ThrottlingException" => 400,
         /// The key policy is not JSON, or not a policy document.

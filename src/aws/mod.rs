@@ -165,6 +165,10 @@ fn sigv4_error(e: SigV4Error) -> AwsError {
             Exception::UnrecognizedClient,
             "The security token included in the request is invalid.",
         ),
+        SigV4Error::TokenExpired => AwsError::new(
+            Exception::ExpiredToken,
+            "The security token included in the request is expired",
+        ),
         SigV4Error::Mismatch(m) | SigV4Error::Expired(m) => {
             AwsError::new(Exception::InvalidSignature, m)
         }
@@ -282,6 +286,7 @@ impl Protocol for Aws {
             spec: v.action.spec(),
             caller: &v.caller.access_key_id,
             principal: &v.caller.principal,
+            session_policy: v.caller.session_policy.as_ref(),
             region: &v.region,
         }
     }

@@ -10,7 +10,7 @@ use actix_web::http::header::HeaderMap;
 use sha2::Digest as _;
 use subtle::ConstantTimeEq as _;
 
-use crate::auth::{Caller, Credentials};
+use crate::auth::{Caller, Credentials, KeyError};
 use crate::crypto::mac::hmac_sha256;
 use crate::sign::sigv4::{canonical_request_hashed, signing_key, string_to_sign};
 
@@ -25,8 +25,11 @@ pub enum SigV4Error {
     Missing,
     /// The header or `X-Amz-Date` is malformed (`IncompleteSignatureException`).
     Incomplete(String),
-    /// Unknown access key (`UnrecognizedClientException`).
+    /// Unknown access key, or a temporary one without its valid token
+    /// (`UnrecognizedClientException`).
     UnknownKey,
+    /// The session token has expired (`ExpiredTokenException`).
+    TokenExpired,
     /// The signature does not match (`InvalidSignatureException`).
     Mismatch(String),
     /// `X-Amz-Date` outside the window (`InvalidSignatureException`, "Signature expired").
@@ -154,7 +157,18 @@ pub fn verify(
     };
     check_scope(region, service)?;
     check_signed_headers(headers, signed)?;
-    let secret = creds.secret(access_key_id).ok_or(SigV4Error::UnknownKey)?;
+    let token = header(headers, "x-amz-security-token");
+    let (secret, caller) = creds
+        .resolve(
+            access_key_id,
+            token,
+            now.unwrap_or_else(|| chrono::Utc::now().timestamp()),
+        )
+        .map_err(|e| match e {
+            KeyError::TokenExpired => SigV4Error::TokenExpired,
+            _ => SigV4Error::UnknownKey,
+        })?;
+    let secret = &secret;
     let amz_date = header(headers, "x-amz-date").ok_or_else(|| {
         SigV4Error::Incomplete(
             "Authorization header requires existence of either a 'X-Amz-Date' or a 'Date' header."
@@ -206,7 +220,7 @@ pub fn verify(
         )));
     }
     Ok(Verified {
-        caller: creds.caller(access_key_id).ok_or(SigV4Error::UnknownKey)?,
+        caller,
         region: (*region).to_owned(),
         service: (*service).to_owned(),
     })

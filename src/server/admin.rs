@@ -6,6 +6,7 @@
 //! * `POST /_qkms/clock` with `{"set": "<RFC 3339>"}` (stops the clock there),
 //!   `{"advance": "25h"}` or `{"advance_seconds": 90}` (moves it), or `{"reset": true}`
 //!   (back to the system clock).
+//! * `POST /_qkms/sts` issues temporary credentials (see `post_sts`).
 
 use actix_web::{HttpRequest, HttpResponse, web};
 use serde::Deserialize;
@@ -179,4 +180,84 @@ pub(super) async fn reset(req: HttpRequest, state: web::Data<AppState>) -> HttpR
             )
         }
     }
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "PascalCase")]
+struct SessionRequest {
+    principal: String,
+    account: Option<String>,
+    duration_seconds: Option<i64>,
+    policy: Option<String>,
+}
+
+/// `POST /_qkms/sts` with `{"Principal": "app", "Account": "…", "DurationSeconds": 900,
+/// "Policy": "<JSON>"}`: temporary credentials for a configured principal (or the default
+/// account's `root`), valid for 1 s to 12 h of real time (default 1 h), narrowed by the
+/// session policy when one is given. The answer carries both services' member names.
+pub(super) async fn post_sts(
+    req: HttpRequest,
+    body: web::Payload,
+    state: web::Data<AppState>,
+) -> HttpResponse {
+    if let Some(r) = refuse(&req, &state) {
+        return r;
+    }
+    let bad = |m: &str| reply(400, "InvalidParameter", m);
+    let Ok(Ok(body)) = body.to_bytes_limited(64 * 1024).await else {
+        return bad("The body must be a JSON object of at most 64 KiB, sent in full.");
+    };
+    let Ok(ask) = serde_json::from_slice::<SessionRequest>(&body) else {
+        return bad(
+            r#"Expected {"Principal": "name", "Account"?: "id", "DurationSeconds"?: 1-43200, "Policy"?: "<JSON>"}."#,
+        );
+    };
+    let creds = &state.ctx.credentials;
+    let (Some(keys), Some(_)) = (
+        creds.sessions(),
+        creds.principal(ask.account.as_deref(), &ask.principal),
+    ) else {
+        return reply(404, "NotFound", "No such principal is configured.");
+    };
+    let duration = ask.duration_seconds.unwrap_or(3600);
+    if !(1..=crate::sessions::MAX_DURATION).contains(&duration) {
+        return bad("DurationSeconds must be 1 to 43200.");
+    }
+    if let Some(p) = &ask.policy
+        && let Err(e) = crate::service::iam::PolicyDoc::parse(p)
+    {
+        return bad(&format!("Policy is not a policy document: {e}"));
+    }
+    let expires = chrono::Utc::now().timestamp() + duration;
+    let entropy = state.kms().entropy();
+    let issued = keys.issue(
+        entropy.as_ref(),
+        &ask.principal,
+        ask.account.as_deref(),
+        expires,
+        ask.policy,
+    );
+    let issued = match issued {
+        Ok(i) => i,
+        Err(e) => {
+            tracing::error!(error = %e, "temporary credentials could not be issued");
+            return reply(500, "InternalFailure", "Internal Failure.");
+        }
+    };
+    let secret = String::from_utf8_lossy(issued.secret.expose()).into_owned();
+    let expiration = iso8601(issued.expires);
+    HttpResponse::Ok()
+        .content_type("application/json;charset=utf-8")
+        .insert_header(("cache-control", "no-store"))
+        .body(
+            json!({
+                "AccessKeyId": issued.access_key_id,
+                "AccessKeySecret": secret,
+                "SecretAccessKey": secret,
+                "SecurityToken": issued.token,
+                "SessionToken": issued.token,
+                "Expiration": expiration,
+            })
+            .to_string(),
+        )
 }

@@ -22,6 +22,7 @@ pub(super) fn configure(cfg: &mut web::ServiceConfig, state: AppState) {
         // Any method: the benchmark's ceiling sends its signed POSTs here.
         .route("/healthz", web::to(healthz))
         .route("/_qkms/reset", web::post().to(admin::reset))
+        .route("/_qkms/sts", web::post().to(admin::post_sts))
         .route("/metrics", web::get().to(metrics))
         .route("/openapi/aliyun.json", web::get().to(aliyun_openapi))
         .route("/openapi/aws.json", web::get().to(aws_openapi))

@@ -284,7 +284,7 @@ fn view<P: Protocol>(
         "" => settings.region.clone(),
         named => named.to_owned(),
     };
-    let access = if principal.root {
+    let access = if principal.root && about.session_policy.is_none() {
         None
     } else {
         let aws_account = if account == settings.account_id {
@@ -300,7 +300,7 @@ fn view<P: Protocol>(
             aws_account,
             region: region.clone(),
             permission: about.spec.permission,
-            session_policy: None,
+            session_policy: about.session_policy.cloned(),
             context,
             encryption_context,
         }))

@@ -162,7 +162,12 @@ impl Access {
             principals: &[],
             context: &self.context,
         };
-        let identity = iam::evaluate_all(&self.principal.policies, &req);
+        // A root is allowed everything (only a session policy narrows it).
+        let identity = if self.principal.root {
+            Decision::Allow
+        } else {
+            iam::evaluate_all(&self.principal.policies, &req)
+        };
         if let Decision::Deny(_) = identity {
             return Err(self.denial(permission, resources, "identity-based", true));
         }
@@ -281,7 +286,9 @@ impl Kms {
 
     /// The caller checked here, unless it is the service or an account's root.
     fn checked_caller(&self) -> Option<&Access> {
-        self.access.as_deref().filter(|a| !a.principal.root)
+        self.access
+            .as_deref()
+            .filter(|a| !a.principal.root || a.session_policy.is_some())
     }
 
     /// Checks the request's permission on `key`.
