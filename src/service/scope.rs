@@ -86,7 +86,14 @@ impl Kms {
     /// # Errors
     /// [`Error::InvalidParameter`] for an account or region ID that cannot be one.
     pub fn scoped(&self, scope: Scope, access: Option<Arc<super::Access>>) -> Result<Kms> {
-        if !valid_scope_id(&scope.account) || !valid_scope_id(&scope.region) {
+        let region = self.canonical_region(&scope.region);
+        // The home scope is stored unprefixed, so it needs no check (the configured IDs
+        // may hold characters a prefix could not).
+        let prefix = if scope.account == self.home.account && region == self.home.region {
+            String::new()
+        } else if valid_scope_id(&scope.account) && valid_scope_id(region) {
+            scoped::prefix(&scope.account, region)
+        } else {
             return Err(Error::invalid(
                 "RegionId",
                 format!(
@@ -94,12 +101,6 @@ impl Kms {
                     scope.account, scope.region
                 ),
             ));
-        }
-        let region = self.canonical_region(&scope.region);
-        let prefix = if scope.account == self.home.account && region == self.home.region {
-            String::new()
-        } else {
-            scoped::prefix(&scope.account, region)
         };
         Ok(self.view(prefix, Arc::new(scope), access))
     }
@@ -163,5 +164,40 @@ impl Kms {
             "" => Cow::Borrowed(id),
             p => Cow::Owned(format!("{p}{id}")),
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::sync::Arc;
+
+    use super::*;
+    use crate::clock::{ControlledClock, Mode};
+    use crate::store::MemoryStore;
+
+    #[test]
+    fn scopes_are_apart_and_the_home_scope_needs_no_check() {
+        let kms = super::super::test_kms(
+            Arc::new(MemoryStore::new()),
+            Arc::new(ControlledClock::new(Mode::Fixed(0))),
+        );
+        let home = kms.scope().clone();
+        assert!(kms.scoped(home.clone(), None).is_ok());
+        let other = Scope {
+            account: home.account.clone(),
+            region: "eu-west-1".into(),
+        };
+        assert_eq!(
+            kms.scoped(other, None).unwrap().store.prefix(),
+            format!("~{}~eu-west-1~", home.account)
+        );
+        let bad = Scope {
+            account: "a~b".into(),
+            region: home.region,
+        };
+        assert!(matches!(
+            kms.scoped(bad, None),
+            Err(Error::InvalidParameter { .. })
+        ));
     }
 }
